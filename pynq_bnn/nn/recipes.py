@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""The small closed set of Brevitas quantizer recipes used by every pynq_bnn model.
+
+Users never touch Brevitas' dependency injection: they pick one of these names.
+
+* :class:`BinaryWeight` — weights ``w -> +1 if w >= 0 else -1`` (scale fixed to 1).
+  Exports to QONNX ``BipolarQuant``; lowers to weight bits of an XNOR-popcount MVAU.
+* :class:`BinaryAct` — activations ``a -> +1 if a >= 0 else -1`` with a clipped STE.
+  Exports to ``BipolarQuant``; lowers (with the preceding BN) to one integer threshold.
+* :class:`Uint8Input` — pixels given as ``x = p / 255`` quantized back to the integer ``p``
+  (scale ``1/255``, unsigned 8 bit). Exports to ``Quant``; lowers to an 8-bit input stream.
+* :class:`Int8Weight` — signed 8-bit per-tensor weights (final FC layers that stay "wide").
+
+Traps (see DESIGN.md): ``QuantIdentity(bit_width=1)`` is {-s, 0} in torch but exports as
+``BipolarQuant`` (±s), and ``QuantConv2d(weight_bit_width=1)`` without a binary recipe gives NaN
+weights. Always use the recipes below; ``tests/nn/test_brevitas_traps.py`` guards both.
+
+Example:
+    >>> import torch
+    >>> from brevitas.nn import QuantIdentity
+    >>> q = QuantIdentity(act_quant=BinaryAct, return_quant_tensor=False)
+    >>> q(torch.tensor([-0.3, 0.0, 2.0])).tolist()
+    [-1.0, 1.0, 1.0]
+"""
+from brevitas.core.scaling import ScalingImplType
+from brevitas.quant import (
+    Int8WeightPerTensorFloat,
+    SignedBinaryActPerTensorConst,
+    SignedBinaryWeightPerTensorConst,
+    Uint8ActPerTensorFloat,
+)
+
+__all__ = ["BinaryWeight", "BinaryAct", "Uint8Input", "Int8Weight"]
+
+
+class BinaryWeight(SignedBinaryWeightPerTensorConst):
+    """±1 weights, constant scale 1 (``BipolarQuant`` in QONNX)."""
+
+
+class BinaryAct(SignedBinaryActPerTensorConst):
+    """±1 activations, constant scale 1, clipped straight-through gradient."""
+
+
+class Uint8Input(Uint8ActPerTensorFloat):
+    """Unsigned 8-bit input with the fixed scale 1/255: ``x = p/255`` is quantized to ``p``."""
+
+    scaling_impl_type = ScalingImplType.CONST
+    scaling_const = 1.0
+    max_val = 1.0
+
+
+class Int8Weight(Int8WeightPerTensorFloat):
+    """Signed 8-bit per-tensor weights with a learned float scale (final FC layers)."""

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Packaging for pynq_bnn.
+
+Install torch first (``pip install torch==2.13.0``): a looser torch requirement resolved by pip can
+pull several GB of CUDA packages. The ``dev`` extra adds what the tests and notebooks need.
+"""
+from setuptools import find_packages, setup
+
+INSTALL_REQUIRES = [
+    "torch==2.13.0",
+    "numpy>=1.26,<2",
+    "onnx==1.22.0",
+    "onnxoptimizer",
+    "onnxscript",
+    "onnxruntime",
+    "ml_dtypes==0.5.4",
+    "protobuf>=5.29,<5.30",
+    "brevitas==0.13.4",
+    "qonnx==1.0.0",
+    "pynq==4.0.0",
+    "matplotlib",
+    "opencv-python-headless==4.11.0.86",
+    "tqdm",
+    "hls4ml==1.3.0",  # ships the Apache-2.0 ap_types headers used for g++ csim
+]
+
+DEV_REQUIRES = [
+    "pytest",
+    "pytest-xdist",
+    "hypothesis",
+    "nbmake",
+    "nbformat",
+    "nbclient",
+    "ipykernel",
+    "ipywidgets",
+]
+
+setup(
+    name="pynq_bnn",
+    version="0.1.0",
+    description="Binary neural networks from Brevitas training to PYNQ FPGA overlays",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["pynq_bnn", "pynq_bnn.*"]),
+    include_package_data=True,
+    package_data={
+        "pynq_bnn": [
+            "compiler/templates/**/*",
+            "compiler/hls/**/*",
+            "notebooks/*.ipynb",
+        ]
+    },
+    install_requires=INSTALL_REQUIRES,
+    extras_require={"dev": DEV_REQUIRES},
+    entry_points={
+        "console_scripts": [
+            "pynq-bnn-train=pynq_bnn.train.__main__:main",
+            "pynq-bnn-eval=pynq_bnn.eval.__main__:main",
+            "pynq-bnn-export=pynq_bnn.export.__main__:main",
+        ]
+    },
+)

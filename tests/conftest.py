@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Shared fixtures: the real-data directory and per-test seeding."""
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def find_data_dir():
+    """``$PYNQ_BNN_DATA`` or ``../shared/data`` beside the checkout (None when absent)."""
+    candidates = [os.environ.get("PYNQ_BNN_DATA"), REPO_ROOT.parent / "shared" / "data",
+                  REPO_ROOT / "shared" / "data"]
+    for cand in candidates:
+        if cand and (Path(cand) / "mnist").is_dir() and (Path(cand) / "cifar10").is_dir():
+            return Path(cand)
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    path = find_data_dir()
+    if path is None:
+        pytest.skip("real MNIST/CIFAR-10 not found: set PYNQ_BNN_DATA to the shared data folder")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    random.seed(0)
+    np.random.seed(0)
+    try:
+        import torch
+
+        torch.manual_seed(0)
+    except ImportError:  # pragma: no cover
+        pass
