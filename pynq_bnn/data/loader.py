@@ -43,8 +43,7 @@ class BatchLoader:
         else:
             order = np.arange(n)
         per_rank = math.ceil(n / self.world_size)
-        if per_rank * self.world_size > n:
-            order = np.concatenate([order, order[: per_rank * self.world_size - n]])
+        order = np.resize(order, per_rank * self.world_size)  # pad by cyclic repetition
         return order[self.rank::self.world_size]
 
     def __len__(self) -> int:
