@@ -41,7 +41,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Attr", "HWLayer", "HlsSnippet", "Resources", "StreamType", "layer_class", "LAYER_KINDS"]
+__all__ = ["Attr", "HWLayer", "HlsSnippet", "Resources", "StreamType", "layer_class", "LAYER_KINDS",
+           "decode_values", "encode_values", "divisors"]
 
 LAYER_KINDS: dict = {}
 
@@ -106,6 +107,8 @@ class HlsSnippet:
         decl: stream declarations for the layer's output(s).
         call: the C++ statement(s) calling the layer's template function.
         pragmas: extra pragmas (array partitioning, resource binding).
+        in_lanes: elements per stream word of each input (in ``layer.inputs`` order).
+        out_lanes: elements per stream word of the output.
     """
 
     includes: list = field(default_factory=list)
@@ -113,6 +116,8 @@ class HlsSnippet:
     decl: str = ""
     call: str = ""
     pragmas: list = field(default_factory=list)
+    in_lanes: list = field(default_factory=list)
+    out_lanes: int = 0
 
 
 class HWLayer:
@@ -200,3 +205,32 @@ def layer_class(kind: str) -> type:
         return LAYER_KINDS[kind]
     except KeyError:
         raise KeyError(f"unknown HW layer kind {kind!r}; known: {sorted(LAYER_KINDS)}") from None
+
+
+def decode_values(x: np.ndarray, stype: StreamType) -> np.ndarray:
+    """Stream elements -> the integers they stand for (BIPOLAR bits {0,1} -> {-1,+1}; FRAC2 codes
+    0..3 -> {-3,-1,1,3}, i.e. 3x the FracBNN value; UINT/INT unchanged). Returns int64."""
+    x = np.asarray(x).astype(np.int64)
+    if stype.kind == "BIPOLAR":
+        return 2 * x - 1
+    if stype.kind == "FRAC2":
+        return 2 * x - 3
+    return x
+
+
+def encode_values(v: np.ndarray, stype: StreamType) -> np.ndarray:
+    """Inverse of :func:`decode_values` (checks the values are representable)."""
+    v = np.asarray(v).astype(np.int64)
+    if stype.kind == "BIPOLAR":
+        if not np.all(np.abs(v) == 1):
+            raise ValueError("BIPOLAR stream values must be -1 or +1")
+        return ((v + 1) // 2).astype(np.uint8)
+    if stype.kind == "FRAC2":
+        return ((v + 3) // 2).astype(np.uint8)
+    return v
+
+
+def divisors(n: int) -> list:
+    """All positive divisors of ``n`` in increasing order (legal PE/SIMD values)."""
+    n = int(n)
+    return [d for d in range(1, n + 1) if n % d == 0]

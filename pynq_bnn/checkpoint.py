@@ -1,0 +1,259 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Versioned, atomically written model checkpoints (full and compact) and shipped models.
+
+A checkpoint is a ``torch.save``-d dict::
+
+    {"format": "pynq_bnn.checkpoint", "version": 1,
+     "config": model.config,            # JSON dict: zoo.from_config(config) rebuilds the model
+     "state_dict": {...}, "metrics": {...}, "epoch": int,
+     # optional: "optimizer", "scheduler", "history", "train_config",
+     #           "compact": True + "packed_weights": {key: {"bits": uint8, "shape": [...]}}}
+
+It only holds tensors and plain Python values, so it loads with ``torch.load(weights_only=True)``
+(no arbitrary code runs when a checkpoint is opened).
+
+Compact checkpoints (``compact=True``, the format of the shipped models): a binary weight only
+reaches the exported graph and the hardware as ``sign(w)`` — the weight bits of an XNOR-popcount
+MVAU. Each such latent weight is therefore stored as packed sign bits (``np.packbits``, 1 bit per
+weight: a 1024×1024 layer takes 128 KB instead of 4 MB) and restored as ±1.0 on load. The
+quantized weights, hence every output, are identical (checked at save time), but the latent
+magnitudes and the optimizer state are gone: **training cannot be resumed from a compact
+checkpoint** (fine-tuning from one restarts from ±1 latent weights).
+
+Shipped checkpoints live in ``pynq_bnn/zoo/pretrained/<name>.pt``, listed in
+``pynq_bnn/zoo/pretrained/manifest.json`` as ``{name: {file, sha256, dataset, test_accuracy,
+epochs, command}}``; :func:`pretrained_path` verifies the sha256 before returning a path.
+"""
+import hashlib
+import json
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pynq_bnn.utils.atomic import atomic_open
+from pynq_bnn.utils.modules import binary_weight_modules
+
+__all__ = ["CheckpointError", "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "save_checkpoint",
+           "load_checkpoint", "load_model", "pretrained_path", "pretrained_manifest",
+           "resolve_checkpoint", "unwrap_model"]
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "pynq_bnn.checkpoint"
+CHECKPOINT_VERSION = 1
+REQUIRED_KEYS = ("format", "version", "config", "state_dict", "metrics", "epoch")
+PRETRAINED_DIR = Path(__file__).resolve().parent / "zoo" / "pretrained"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable, of the wrong format/version, or does not fit its model."""
+
+
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside a ``DistributedDataParallel`` / ``DataParallel`` wrapper (or itself)."""
+    return model.module if hasattr(model, "module") and isinstance(model.module, torch.nn.Module) \
+        else model
+
+
+def _pack_binary_weights(model, state_dict: dict) -> dict:
+    """Replace binary latent weights in ``state_dict`` by packed sign bits; return the packs."""
+    packed = {}
+    for name, module in binary_weight_modules(model).items():
+        key = f"{name}.weight" if name else "weight"
+        latent = module.weight.detach()
+        signs = torch.where(latent >= 0, 1.0, -1.0).to(latent.dtype)
+        with torch.no_grad():
+            reference = module.quant_weight().value.detach().clone()
+            saved = latent.clone()
+            module.weight.copy_(signs)
+            restored = module.quant_weight().value.detach().clone()
+            module.weight.copy_(saved)
+        if not torch.equal(reference, restored):
+            log.warning("weight %s: its quantizer scale depends on the latent values; stored in "
+                        "full precision in the compact checkpoint", key)
+            continue
+        bits = np.packbits(latent.cpu().numpy().reshape(-1) >= 0)
+        packed[key] = {"bits": torch.from_numpy(bits), "shape": list(latent.shape)}
+        del state_dict[key]
+    return packed
+
+
+def _unpack_binary_weights(packed: dict, state_dict: dict, path) -> None:
+    for key, entry in packed.items():
+        try:
+            shape = [int(s) for s in entry["shape"]]
+            count = math.prod(shape)
+            bits = np.unpackbits(entry["bits"].numpy(), count=count)
+        except Exception as err:
+            raise CheckpointError(f"{path}: corrupt packed weight {key!r} ({err})") from None
+        if bits.size != count:
+            raise CheckpointError(f"{path}: packed weight {key!r} holds {bits.size} bits, "
+                                  f"shape {shape} needs {count}")
+        state_dict[key] = torch.from_numpy(np.where(bits.reshape(shape) == 1, 1.0, -1.0)
+                                           .astype(np.float32))
+
+
+def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, history=None,
+                    compact: bool = False, scheduler=None, train_config: dict = None) -> Path:
+    """Write a checkpoint of ``model`` atomically (temp file in the same dir + ``os.replace``).
+
+    Args:
+        path: target ``.pt`` file (parent directories are created).
+        model: a :class:`pynq_bnn.zoo.BNNModel` (a DDP wrapper is unwrapped).
+        metrics: JSON-serializable dict, e.g. ``{"test_acc": 0.984}``.
+        epoch: number of completed epochs.
+        optimizer / scheduler: stored (state dicts) for ``--resume``; ignored when compact.
+        history: list of per-epoch metric dicts.
+        compact: store binary weights as packed sign bits (see module docstring).
+        train_config: JSON-serializable training options (stored for resume / provenance).
+
+    Returns:
+        The path written.
+    """
+    model = unwrap_model(model)
+    if not hasattr(model, "config"):
+        raise CheckpointError("save_checkpoint needs a pynq_bnn.zoo model (with a .config dict)")
+    json.dumps(metrics)
+    json.dumps(train_config)
+    state_dict = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    ckpt = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+            "config": dict(model.config), "state_dict": state_dict, "metrics": dict(metrics),
+            "epoch": int(epoch)}
+    if history is not None:
+        ckpt["history"] = list(history)
+    if train_config is not None:
+        ckpt["train_config"] = dict(train_config)
+    if compact:
+        ckpt["compact"] = True
+        ckpt["packed_weights"] = _pack_binary_weights(model, state_dict)
+    else:
+        if optimizer is not None:
+            ckpt["optimizer"] = optimizer.state_dict()
+        if scheduler is not None:
+            ckpt["scheduler"] = scheduler.state_dict()
+    path = Path(path)
+    with atomic_open(path, "wb") as handle:
+        torch.save(ckpt, handle)
+    return path
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Load and validate a checkpoint (``weights_only=True``; compact weights are unpacked).
+
+    Raises:
+        CheckpointError: file missing, not a torch file / corrupt, not a pynq_bnn checkpoint,
+            a newer version, or missing keys.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:
+        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated file?): "
+                              f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                              ) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a pynq_bnn checkpoint (expected format "
+                              f"{CHECKPOINT_FORMAT!r}); write one with pynq_bnn.checkpoint."
+                              "save_checkpoint or python -m pynq_bnn.train")
+    version = ckpt.get("version")
+    if version != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {version!r}; this pynq_bnn reads "
+                              f"version {CHECKPOINT_VERSION} (upgrade pynq_bnn or re-export)")
+    missing = [key for key in REQUIRED_KEYS if key not in ckpt]
+    if missing or not isinstance(ckpt["state_dict"], dict) or not isinstance(ckpt["config"], dict):
+        raise CheckpointError(f"{path} is an incomplete checkpoint: missing or invalid "
+                              f"{missing or ['state_dict/config']}")
+    if ckpt.get("compact"):
+        _unpack_binary_weights(ckpt.get("packed_weights", {}), ckpt["state_dict"], path)
+    return ckpt
+
+
+def load_model(path, map_location="cpu"):
+    """Rebuild the model of a checkpoint (``zoo.from_config`` + strict ``load_state_dict``).
+
+    Returns:
+        ``(model, ckpt)`` with the model in eval mode on ``map_location``.
+
+    Raises:
+        CheckpointError: as :func:`load_checkpoint`, or when the config and the state dict
+            disagree (the message names the missing / unexpected / mis-shaped keys).
+    """
+    from pynq_bnn import zoo
+
+    ckpt = load_checkpoint(path, map_location="cpu")
+    try:
+        model = zoo.from_config(ckpt["config"])
+    except (KeyError, ValueError) as err:
+        raise CheckpointError(f"{path}: cannot rebuild the model from its config: {err}") from None
+    expected = model.state_dict()
+    stored = ckpt["state_dict"]
+    missing = sorted(set(expected) - set(stored))
+    unexpected = sorted(set(stored) - set(expected))
+    mis_shaped = sorted(k for k in set(expected) & set(stored)
+                        if tuple(expected[k].shape) != tuple(stored[k].shape))
+    if missing or unexpected or mis_shaped:
+        details = "; ".join(f"{label}: {', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''}"
+                            for label, keys in (("missing", missing), ("unexpected", unexpected),
+                                                ("shape mismatch", mis_shaped)) if keys)
+        raise CheckpointError(f"{path}: state_dict does not match the model config "
+                              f"{ckpt['config'].get('name')!r} ({details})")
+    model.load_state_dict(stored, strict=True)
+    model.to(map_location).eval()
+    return model, ckpt
+
+
+def pretrained_manifest() -> dict:
+    """The manifest of shipped checkpoints (``{}`` when none are shipped)."""
+    manifest = PRETRAINED_DIR / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{manifest} is not valid JSON: {err}") from None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pretrained_path(name: str) -> Path:
+    """Path of the shipped checkpoint ``name`` after verifying its sha256.
+
+    Raises:
+        CheckpointError: unknown name, missing file, or checksum mismatch.
+    """
+    manifest = pretrained_manifest()
+    if name not in manifest:
+        shipped = ", ".join(sorted(manifest)) or "none"
+        raise CheckpointError(f"no shipped checkpoint named {name!r} (shipped: {shipped}); train "
+                              f"one with python -m pynq_bnn.train --model {name} ...")
+    entry = manifest[name]
+    path = PRETRAINED_DIR / entry["file"]
+    if not path.is_file():
+        raise CheckpointError(f"shipped checkpoint {name!r} is listed in the manifest but {path} "
+                              "is missing (incomplete install or git-lfs checkout?)")
+    actual = _sha256(path)
+    if actual != entry["sha256"]:
+        raise CheckpointError(f"shipped checkpoint {path} is damaged: sha256 {actual} != "
+                              f"manifest {entry['sha256']}")
+    return path
+
+
+def resolve_checkpoint(spec) -> Path:
+    """An existing checkpoint path, or the name of a shipped model (``"lfc"``) resolved by
+    :func:`pretrained_path`."""
+    path = Path(spec)
+    if path.exists() or path.suffix or "/" in str(spec):
+        return path
+    return pretrained_path(str(spec))

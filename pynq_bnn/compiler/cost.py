@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Shared FPGA resource-cost helpers: the building blocks every HW layer's ``resources()`` sums.
+
+The model (first-order, documented so estimates can be checked and recalibrated):
+
+Memories (:func:`memory`) — a ``depth x width`` bit array.
+
+* Block RAM: a RAMB18 in simple dual-port mode offers the aspect ratios ``16K x 1``, ``8K x 2``,
+  ``4K x 4``, ``2K x 9``, ``1K x 18`` and ``512 x 36``; a memory takes
+  ``min over ratios (w, d) of ceil(width / w) * ceil(depth / d)`` blocks. This is why FINN keeps the
+  per-PE weight word ≤ 36 bits: a wider word spreads over more, emptier blocks.
+* LUTRAM: a LUT6 in a SLICEM is a ``64 x 1`` RAM, so ``width * ceil(depth / 64)`` LUTs.
+* UltraRAM: ``72 x 4096`` per block (288 Kb), only when asked for and the board has it.
+* ``style="auto"`` picks LUTRAM when its LUT count is at most ``LUTRAM_LUTS_PER_BRAM18`` (= 64)
+  times the block count, i.e. when block RAM would be under ~2/9 full (shallow or very wide
+  memories: fully unrolled weights, small threshold tables), and block RAM otherwise.
+
+Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
+
+* XNOR-popcount of ``n`` bit pairs (:func:`xnor_popcount`): three XNORs and their 2-bit count fit
+  6 LUT inputs, so the first stage is ``2 * ceil(n/3)`` LUTs producing ``ceil(n/3)`` 2-bit partial
+  counts, followed by an :func:`adder_tree`.
+* Adder tree of ``k`` operands of ``b`` bits (:func:`adder_tree`): ``ceil(log2 k)`` levels; level
+  ``l`` has ``ceil(k / 2^l)`` two-input adders of ``b + l`` bits, one LUT and one FF per bit
+  (fully pipelined).
+* Accumulator (:func:`accumulator`): ``b`` LUTs + ``b`` FFs.
+* Compare with a constant (:func:`constant_compare`): a LUT6 compares 6 input bits with a fixed
+  value; each further LUT folds 5 more bits with the previous partial result, so
+  ``max(1, ceil((b - 1) / 5))`` LUTs (2 for an 8-bit pixel); no storage.
+* Threshold compare (:func:`threshold_compare`): one ``b``-bit comparator against a stored value
+  is ``b`` LUTs on the carry chain; ``T`` thresholds per channel are ``T`` comparators plus a small
+  adder counting the passed ones (the multi-bit output code).
+* Integer products (:func:`int_mac`): ±1 weights make a product a conditional negation
+  (``a_bits + 1`` LUTs); products with both operands ≥ ``DSP_MIN_BITS`` (5) bits take one DSP each;
+  other small products ``a_bits * w_bits`` LUTs. Products are summed by an :func:`adder_tree`.
+* Control and stream handshakes (:func:`layer_control`): a constant per layer.
+
+All helpers return :class:`~pynq_bnn.compiler.hw.base.Resources` (BRAM in 18 Kb blocks) and reject
+nonsensical arguments with a ``ValueError`` naming the argument.
+
+Example:
+    >>> memory(depth=512, width=36).bram18
+    1
+    >>> memory(depth=16, width=64).lut      # shallow: LUTRAM
+    64
+"""
+from __future__ import annotations
+
+import math
+
+from pynq_bnn.compiler.hw.base import Resources
+
+__all__ = [
+    "BRAM18_ASPECTS", "LUTRAM_LUTS_PER_BRAM18", "DSP_MIN_BITS", "memory", "adder_tree",
+    "xnor_popcount", "accumulator", "threshold_compare", "constant_compare", "int_mac",
+    "layer_control",
+    "popcount_bits", "signed_sum_bits", "platform_shell",
+]
+
+BRAM18_ASPECTS = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
+LUTRAM_LUTS_PER_BRAM18 = 64
+DSP_MIN_BITS = 5
+URAM_WIDTH, URAM_DEPTH = 72, 4096
+LUTRAM_DEPTH = 64
+
+
+def _check_int(name: str, value, minimum: int = 0) -> int:
+    if not isinstance(value, (int,)) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def popcount_bits(n: int) -> int:
+    """Bits of an unsigned count of ``0..n``: ``ceil(log2(n + 1))`` (at least 1)."""
+    n = _check_int("n", n)
+    return max(1, n.bit_length())
+
+
+def signed_sum_bits(max_abs: int) -> int:
+    """Bits of a two's-complement integer holding ``-max_abs..max_abs``."""
+    max_abs = _check_int("max_abs", max_abs)
+    return max_abs.bit_length() + 1
+
+
+def _bram18_blocks(depth: int, width: int) -> int:
+    return min(math.ceil(width / w) * math.ceil(depth / d) for w, d in BRAM18_ASPECTS)
+
+
+def memory(depth: int, width: int, style: str = "auto", copies: int = 1) -> Resources:
+    """Resources of ``copies`` independent memories of ``depth`` words of ``width`` bits.
+
+    Args:
+        depth: words per memory (e.g. weight words per PE: ``(MW/SIMD) * (MH/PE)``).
+        width: bits per word (e.g. ``SIMD * weight_bits``).
+        style: ``"auto"``, ``"bram"``, ``"lutram"`` or ``"uram"`` (see module docstring).
+        copies: number of identical memories (one per PE, typically).
+    """
+    depth, width = _check_int("depth", depth), _check_int("width", width)
+    copies = _check_int("copies", copies)
+    if depth == 0 or width == 0 or copies == 0:
+        return Resources()
+    luts = width * math.ceil(depth / LUTRAM_DEPTH)
+    blocks = _bram18_blocks(depth, width)
+    if style == "auto":
+        style = "lutram" if luts <= LUTRAM_LUTS_PER_BRAM18 * blocks else "bram"
+    if style == "lutram":
+        return Resources(lut=copies * luts, ff=copies * width)
+    if style == "bram":
+        return Resources(bram18=copies * blocks, ff=copies * width)
+    if style == "uram":
+        urams = math.ceil(width / URAM_WIDTH) * math.ceil(depth / URAM_DEPTH)
+        return Resources(uram=copies * urams, ff=copies * width)
+    raise ValueError(f"memory style must be 'auto', 'bram', 'lutram' or 'uram', got {style!r}")
+
+
+def adder_tree(operands: int, bits: int, copies: int = 1) -> Resources:
+    """A pipelined binary adder tree summing ``operands`` values of ``bits`` bits."""
+    operands, bits = _check_int("operands", operands), _check_int("bits", bits, 1)
+    copies = _check_int("copies", copies)
+    total, level, count = 0, 0, operands
+    while count > 1:
+        level += 1
+        adders = count // 2
+        total += adders * (bits + level)
+        count = adders + count % 2
+    return Resources(lut=copies * total, ff=copies * total)
+
+
+def xnor_popcount(simd: int, pe: int = 1) -> Resources:
+    """``pe`` XNOR-popcount units, each over ``simd`` (activation bit, weight bit) pairs."""
+    simd, pe = _check_int("simd", simd, 1), _check_int("pe", pe, 1)
+    groups = math.ceil(simd / 3)
+    first = Resources(lut=2 * groups * pe, ff=2 * groups * pe)
+    return first + adder_tree(groups, 2, copies=pe)
+
+
+def accumulator(bits: int, pe: int = 1) -> Resources:
+    """``pe`` accumulators (adder + register) of ``bits`` bits."""
+    bits, pe = _check_int("bits", bits, 1), _check_int("pe", pe, 1)
+    return Resources(lut=bits * pe, ff=bits * pe)
+
+
+def constant_compare(bits: int, count: int = 1) -> Resources:
+    """``count`` comparisons of a ``bits``-bit value with fixed constants (registered 1-bit out)."""
+    bits, count = _check_int("bits", bits, 1), _check_int("count", count)
+    return Resources(lut=count * max(1, math.ceil((bits - 1) / 5)), ff=count)
+
+
+def threshold_compare(thresholds: int, bits: int, pe: int = 1) -> Resources:
+    """``pe`` lanes, each comparing a ``bits``-bit value with ``thresholds`` stored thresholds.
+
+    The output code is the number of thresholds passed (0..T), counted by a small adder tree.
+    Threshold storage is not included: add a :func:`memory` of ``T * bits`` wide words.
+    """
+    thresholds, bits = _check_int("thresholds", thresholds, 1), _check_int("bits", bits, 1)
+    pe = _check_int("pe", pe, 1)
+    compare = Resources(lut=thresholds * bits * pe, ff=popcount_bits(thresholds) * pe)
+    return compare + adder_tree(thresholds, 1, copies=pe)
+
+
+def int_mac(simd: int, pe: int, in_bits: int, weight_bits: int) -> Resources:
+    """``pe`` dot-product units over ``simd`` integer products ``in_bits x weight_bits``.
+
+    ``weight_bits == 1`` means bipolar ±1 weights (conditional negation, no multiplier).
+    The accumulator is not included (see :func:`accumulator`).
+    """
+    simd, pe = _check_int("simd", simd, 1), _check_int("pe", pe, 1)
+    in_bits, weight_bits = _check_int("in_bits", in_bits, 1), _check_int("weight_bits", weight_bits, 1)
+    lanes = simd * pe
+    if weight_bits == 1:
+        products = Resources(lut=lanes * (in_bits + 1), ff=lanes * (in_bits + 1))
+        product_bits = in_bits + 1
+    elif min(in_bits, weight_bits) >= DSP_MIN_BITS:
+        products = Resources(dsp=lanes, ff=lanes * (in_bits + weight_bits))
+        product_bits = in_bits + weight_bits
+    else:
+        products = Resources(lut=lanes * in_bits * weight_bits, ff=lanes * (in_bits + weight_bits))
+        product_bits = in_bits + weight_bits
+    return products + adder_tree(simd, product_bits, copies=pe)
+
+
+def layer_control(stream_bits: int = 0) -> Resources:
+    """Per-layer constant: loop counters, FSM and AXI-Stream handshakes (+ an output register).
+
+    Args:
+        stream_bits: width of the output stream word (registered once).
+    """
+    stream_bits = _check_int("stream_bits", stream_bits)
+    return Resources(lut=120, ff=150 + stream_bits)
+
+
+def platform_shell() -> Resources:
+    """The fixed platform around the accelerator, counted once per design.
+
+    AXI DMA (MM2S + S2MM), AXI interconnect, reset and clocking IP: a first-order figure from
+    typical PYNQ block designs, used by the estimates and the fits-budget folding search.
+    """
+    return Resources(lut=2_500, ff=3_500, bram18=4)

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Bit-exact, batched numpy execution of a :class:`DataflowGraph` (the simulated accelerator).
+
+Each layer's ``reference()`` runs on a chunk of images at a time; chunks are sized so the largest
+intermediate tensor (usually a sliding-window stream feeding an MVAU, converted to float32 for
+BLAS) stays near ``memory_budget_mb``. A flatten between a feature map and a fully connected
+layer is free (the stream order is already channels-last), so a layer input is reshaped to the
+layer's ``in_shapes()`` whenever the element counts agree.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from pynq_bnn.compiler.graph import DataflowGraph
+
+__all__ = ["execute", "ExecutionInputError"]
+
+log = logging.getLogger(__name__)
+
+
+class ExecutionInputError(ValueError):
+    """The images given to :func:`execute` do not match the graph's input contract."""
+
+
+def _check_images(graph: DataflowGraph, images) -> np.ndarray:
+    if not isinstance(images, np.ndarray):
+        raise ExecutionInputError(f"execute expects a numpy uint8 array, got {type(images).__name__}")
+    if images.dtype != np.uint8:
+        raise ExecutionInputError(f"execute expects uint8 pixels, got dtype {images.dtype}")
+    shape = tuple(graph.input_shape)
+    if images.ndim == len(shape) and tuple(images.shape) == shape:
+        images = images[None]
+    if images.ndim != len(shape) + 1 or tuple(images.shape[1:]) != shape:
+        hint = ""
+        if images.ndim == 4 and tuple(images.shape[1:]) == (shape[2], shape[0], shape[1]):
+            hint = " (got NCHW: transpose with images.transpose(0, 2, 3, 1))"
+        raise ExecutionInputError(
+            f"execute expects NHWC images of shape (N, {', '.join(map(str, shape))}), got "
+            f"{tuple(images.shape)}{hint}")
+    return images
+
+
+def _chunk_size(graph: DataflowGraph, memory_budget_mb: float) -> int:
+    per_image = max([int(np.prod(layer.out_shape())) for layer in graph.layers] + [1])
+    return max(1, int(memory_budget_mb * 2 ** 20 // (per_image * 8)))
+
+
+def _run_chunk(graph: DataflowGraph, images: np.ndarray, keep_all: bool) -> dict:
+    n = images.shape[0]
+    tensors = {graph.input_name: images}
+    last_use = {}
+    for i, layer in enumerate(graph.layers):
+        for name in layer.inputs:
+            last_use[name] = i
+    for i, layer in enumerate(graph.layers):
+        inputs = [tensors[name].reshape((n,) + tuple(shape))
+                  for name, shape in zip(layer.inputs, layer.in_shapes())]
+        tensors[layer.output] = layer.reference(*inputs)
+        if not keep_all:
+            for name in layer.inputs:
+                if last_use[name] == i and name != graph.output_name:
+                    del tensors[name]
+    return tensors
+
+
+def execute(graph: DataflowGraph, images_nhwc_uint8: np.ndarray, return_all: bool = False, *,
+            batch_size: int | None = None, memory_budget_mb: float = 256.0):
+    """Run the HW-layer graph on uint8 NHWC images, bit-exactly.
+
+    Args:
+        graph: the compiled dataflow graph.
+        images_nhwc_uint8: ``(N, H, W, C)`` uint8 pixels (a single ``(H, W, C)`` image is
+            accepted too).
+        return_all: also return every intermediate stream.
+        batch_size: images per chunk (default: chosen from ``memory_budget_mb``).
+        memory_budget_mb: approximate memory for the largest intermediate per chunk.
+
+    Returns:
+        ``(N, k)`` top-k class indices (the graph output), or with ``return_all`` a dict of
+        every stream by name, each ``(N, *shape)``.
+
+    Raises:
+        ExecutionInputError: wrong dtype / shape / type of ``images_nhwc_uint8``.
+    """
+    images = _check_images(graph, images_nhwc_uint8)
+    chunk = int(batch_size) if batch_size else _chunk_size(graph, memory_budget_mb)
+    parts = []
+    for start in range(0, images.shape[0], chunk):
+        parts.append(_run_chunk(graph, images[start:start + chunk], return_all))
+    if not parts:
+        parts.append(_run_chunk(graph, images, return_all))
+    if not return_all:
+        return np.concatenate([p[graph.output_name] for p in parts])
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}

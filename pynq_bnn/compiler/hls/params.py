@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""C++ text of layer parameters in the formats of CONTRACT.md section 4.
+
+Layer owners call these helpers from ``render_hls()`` so that every params header has the same
+layout: weights ``ap_uint<SIMD*WBITS> <id>_w[PE][TILES]`` (tile ``nf*SF + sf``, lane ``s`` =
+``W[nf*PE + pe][sf*SIMD + s]``), thresholds ``bnn::Thresholds<NF,PE,NT,ap_int<TB>,OUT_BIAS>``,
+lookup tables ``bnn::Lut<NF,PE,IN_MIN,ENTRIES,TOut>``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = ["cname", "encode_lanes", "weights_cpp", "thresholds_cpp", "table_cpp", "signed_bits"]
+
+_BIPOLAR = "BIPOLAR"
+
+
+def cname(name: str) -> str:
+    """C identifier for a layer or tensor name: ``L_`` + the name with non-word chars -> ``_``."""
+    return "L_" + re.sub(r"\W", "_", str(name))
+
+
+def signed_bits(values) -> int:
+    """Smallest two's-complement width holding every value (at least 2)."""
+    values = np.asarray(values, dtype=np.int64)
+    if values.size == 0:
+        return 2
+    hi = max(int(values.max()), -int(values.min()) - 1, 0)
+    return max(2, hi.bit_length() + 1)
+
+
+def encode_lanes(values, kind: str, bits: int) -> np.ndarray:
+    """Raw lane codes of decoded values: BIPOLAR ±1 -> 1/0, INT -> two's complement, UINT as is."""
+    values = np.asarray(values, dtype=np.int64)
+    if kind == _BIPOLAR:
+        if not np.isin(values, (-1, 1)).all():
+            raise ValueError("BIPOLAR weights must be ±1")
+        return (values > 0).astype(np.int64)
+    lo = -(1 << (bits - 1)) if kind == "INT" else 0
+    hi = (1 << (bits - 1)) - 1 if kind == "INT" else (1 << bits) - 1
+    if values.size and (values.min() < lo or values.max() > hi):
+        raise ValueError(f"{kind}{bits} weights out of range [{lo}, {hi}]")
+    return values & ((1 << bits) - 1)
+
+
+def _word_literal(value: int, width: int) -> str:
+    if width <= 64:
+        return f"0x{value:x}ULL"
+    return f'ap_uint<{width}>("{value:x}", 16)'
+
+
+def _pack_lanes(lanes: np.ndarray, bits: int) -> list:
+    """Python ints of lanes packed LSB-first along the last axis (vectorized per 64-bit chunk)."""
+    lanes = lanes.astype(np.uint64)
+    count = lanes.shape[-1]
+    per_chunk = max(1, 64 // bits)
+    chunks = []
+    for start in range(0, count, per_chunk):
+        part = lanes[..., start:start + per_chunk]
+        shifts = (np.arange(part.shape[-1], dtype=np.uint64) * np.uint64(bits))
+        chunks.append(np.bitwise_or.reduce(part << shifts, axis=-1))
+    step = per_chunk * bits
+    result = np.empty(lanes.shape[:-1], dtype=object)
+    for index in np.ndindex(*lanes.shape[:-1]):
+        result[index] = sum(int(chunk[index]) << (i * step) for i, chunk in enumerate(chunks))
+    return result.tolist()
+
+
+def _braces(items) -> str:
+    return "{" + ", ".join(items) + "}"
+
+
+def weights_cpp(ident: str, weights, pe: int, simd: int, kind: str = _BIPOLAR,
+                bits: int = 1) -> str:
+    """``const ap_uint<SIMD*BITS> <ident>_w[PE][TILES]`` for a weight matrix ``(MH, MW)``.
+
+    Args:
+        ident: C identifier prefix (:func:`cname` of the layer name).
+        weights: decoded integer weights, shape ``(MH, MW)`` (±1 for BIPOLAR).
+        pe, simd: folding; ``MH % pe == 0`` and ``MW % simd == 0``.
+        kind, bits: weight encoding (``"BIPOLAR"``, 1) or (``"INT"``, 8) ...
+    """
+    weights = np.asarray(weights)
+    if weights.ndim != 2:
+        raise ValueError(f"weights must be a (MH, MW) matrix, got shape {weights.shape}")
+    mh, mw = weights.shape
+    if mh % pe or mw % simd:
+        raise ValueError(f"folding PE={pe}, SIMD={simd} does not divide MH={mh}, MW={mw}")
+    codes = encode_lanes(weights, kind, bits)
+    nf, sf, width = mh // pe, mw // simd, simd * bits
+    # (nf, pe, sf, simd) -> words[pe][nf*sf_count + sf]
+    tiles = codes.reshape(nf, pe, sf, simd).transpose(1, 0, 2, 3).reshape(pe, nf * sf, simd)
+    words = _pack_lanes(tiles, bits)
+    rows = [_braces(_word_literal(word, width) for word in pe_row) for pe_row in words]
+    return (f"static const ap_uint<{width}> {ident}_w[{pe}][{nf * sf}] =\n"
+            + _braces(rows) + ";\n")
+
+
+def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0) -> str:
+    """``bnn::Thresholds`` instance ``<ident>_act`` for thresholds ``(C, NT)`` (ascending).
+
+    Output of channel c for integer a: ``out_bias + Σ_k [(neg[c] ? -a : a) >= T[c, k]]``.
+    """
+    thr = np.asarray(thresholds, dtype=np.int64)
+    if thr.ndim == 1:
+        thr = thr[:, None]
+    channels, nt = thr.shape
+    if channels % pe:
+        raise ValueError(f"PE={pe} does not divide the {channels} channels")
+    if nt > 1 and (np.diff(thr, axis=1) < 0).any():
+        raise ValueError("thresholds must be ascending per channel")
+    neg = np.zeros(channels, dtype=bool) if neg is None else np.asarray(neg, dtype=bool)
+    nf, tb = channels // pe, signed_bits(thr)
+    by_pe = thr.reshape(nf, pe, nt).transpose(1, 0, 2)
+    neg_pe = neg.reshape(nf, pe).T
+    thr_text = _braces(_braces(_braces(str(v) for v in row) for row in block) for block in by_pe)
+    neg_text = _braces(_braces(str(int(v)) for v in row) for row in neg_pe)
+    typ = f"bnn::Thresholds<{nf}, {pe}, {nt}, ap_int<{tb}>, {int(out_bias)}>"
+    return f"static const {typ} {ident}_act = {{\n{thr_text},\n{neg_text}}};\n"
+
+
+def table_cpp(ident: str, table, in_min: int, out_bits: int, signed: bool, pe: int) -> str:
+    """``bnn::Lut`` instance ``<ident>_act`` for a per-channel table ``(C, ENTRIES)``."""
+    table = np.asarray(table, dtype=np.int64)
+    channels, entries = table.shape
+    if channels % pe:
+        raise ValueError(f"PE={pe} does not divide the {channels} channels")
+    nf = channels // pe
+    out_t = f"ap_{'int' if signed else 'uint'}<{out_bits}>"
+    by_pe = table.reshape(nf, pe, entries).transpose(1, 0, 2)
+    text = _braces(_braces(_braces(str(v) for v in row) for row in block) for block in by_pe)
+    typ = f"bnn::Lut<{nf}, {pe}, {int(in_min)}, {entries}, {out_t}>"
+    return f"static const {typ} {ident}_act = {{\n{text}}};\n"

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Whole-accelerator C simulation and its bit-exact comparison with the numpy reference.
+
+:func:`build_csim` compiles a written project's ``bnn_top.cpp`` + ``tb.cpp`` with g++;
+:func:`run_csim` packs uint8 NHWC images into AXI words exactly as the DMA buffer will hold them
+(:mod:`.packing`), runs the testbench and unpacks the output words; :func:`verify_csim` compares
+with :func:`pynq_bnn.compiler.execute` image by image (identical integers required).
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pynq_bnn.compiler.hls.csim import CsimError, compile_cpp, run_executable
+from pynq_bnn.compiler.hls.packing import bytes_per_word, pack_words, unpack_words
+from pynq_bnn.compiler.hls.project import Project, load_project
+
+__all__ = ["CsimReport", "build_csim", "run_csim", "verify_csim"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CsimReport:
+    """Result of a csim-vs-numpy comparison."""
+
+    images: int
+    mismatches: int
+    seconds: float
+    mismatch_indices: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.images > 0 and self.mismatches == 0
+
+    def as_dict(self) -> dict:
+        return {"images": self.images, "mismatches": self.mismatches,
+                "seconds": round(self.seconds, 3), "passed": self.passed,
+                "first_mismatches": self.mismatch_indices[:10]}
+
+
+def _project(project) -> Project:
+    return project if isinstance(project, Project) else load_project(project)
+
+
+def build_csim(project, timeout: float = 1800.0) -> Path:
+    """Compile the project's testbench with g++ (skipped when the binary is newer than sources)."""
+    project = _project(project)
+    hls = project.hls_dir
+    exe = hls / "csim" / "tb"
+    sources = [hls / "src" / "bnn_top.cpp", hls / "tb" / "tb.cpp"]
+    inputs = list((hls / "src").rglob("*.hpp")) + sources
+    if exe.is_file() and exe.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
+        return exe
+    t0 = time.monotonic()
+    compile_cpp(sources, exe, timeout=timeout,
+                include_dirs=(hls / "csim", hls / "src", hls / "tb"))
+    log.info("csim testbench compiled in %.1f s", time.monotonic() - t0)
+    return exe
+
+
+def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600.0) -> np.ndarray:
+    """Run the compiled accelerator on uint8 NHWC ``images``; return ``(N, output count)`` ints."""
+    project = _project(project)
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or tuple(images.shape[1:]) != tuple(project.input.shape):
+        raise ValueError(f"run_csim expects uint8 images of shape (N, "
+                         f"{', '.join(map(str, project.input.shape))}), got {images.dtype} "
+                         f"{tuple(images.shape)}")
+    exe = build_csim(project)
+    n = images.shape[0]
+    with tempfile.TemporaryDirectory(prefix="pynq_bnn_csim_") as tmp:
+        in_path, out_path = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
+        words = pack_words(images.reshape(n, -1), 8, project.axi_width)
+        if words.shape[1] != project.input.words:
+            raise CsimError(f"packed {words.shape[1]} input words, project expects "
+                            f"{project.input.words}")
+        words.tofile(in_path)
+        run_executable([exe, in_path, out_path, n, batch], timeout)
+        raw = np.fromfile(out_path, dtype=np.uint8)
+    out = project.output
+    expected = n * out.words * bytes_per_word(project.axi_width)
+    if raw.size != expected:
+        raise CsimError(f"csim wrote {raw.size} bytes, expected {expected}")
+    raw = raw.reshape(n, out.words, bytes_per_word(project.axi_width))
+    return unpack_words(raw, out.elem_bits, project.axi_width, out.count, out.signed)
+
+
+def verify_csim(graph, project, images: np.ndarray, batch: int = 16) -> CsimReport:
+    """Compare csim with :func:`pynq_bnn.compiler.execute` on ``images`` (uint8 NHWC)."""
+    from pynq_bnn.compiler.execute import execute
+
+    t0 = time.monotonic()
+    got = run_csim(project, images, batch=batch)
+    want = np.asarray(execute(graph, images)).reshape(got.shape[0], -1).astype(np.int64)
+    if want.shape != got.shape:
+        raise CsimError(f"csim output shape {got.shape} differs from numpy {want.shape}")
+    bad = np.nonzero((want != got).any(axis=1))[0]
+    report = CsimReport(images=int(got.shape[0]), mismatches=int(bad.size),
+                        seconds=time.monotonic() - t0, mismatch_indices=bad.tolist())
+    log.info("csim vs numpy: %d images, %d mismatches (%.1f s)", report.images,
+             report.mismatches, report.seconds)
+    return report

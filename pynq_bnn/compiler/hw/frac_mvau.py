@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+r"""FracMVAU: the FracBNN fractional-activation matrix-vector unit with the LSB gate.
+
+FracBNN (Zhang et al., FPGA 2021) carries 2-bit activations :math:`q \in \{-1,-\tfrac13,
+\tfrac13,1\} = \tfrac23 s_M + \tfrac13 s_L` with bit planes :math:`s_M, s_L \in \{\pm1\}`. A binary
+conv of :math:`q` with ±1 weights :math:`W` is two XNOR-popcounts:
+
+.. math::
+    acc_M = \sum_i W_i s_{M,i}, \qquad acc_L = \sum_i W_i s_{L,i}, \qquad
+    conv(q, W) = \tfrac13 (2\,acc_M + acc_L).
+
+The gate skips the LSB plane where the MSB result is small: with the learned per-channel
+:math:`\delta_c`, ``mask = [(2/3)·s_w·acc_M > δ_c]``, which the lowering rule turns into one integer
+per channel, ``mask = [acc_M >= G_c]``. The integer point leaving this layer is
+
+.. math:: acc = 2\,acc_M + mask \cdot acc_L \qquad (\text{value} = acc \cdot s_w / 3),
+
+which is either streamed out raw (``OUT_MODE="acc"``, an ``INT`` stream for a following
+:class:`~pynq_bnn.compiler.hw.requantize.Requantize`, residual add or ASD stage) or compared
+with per-channel multi-thresholds (``OUT_MODE="thresholds"``: 3 thresholds give the next layer's
+FRAC2 code, 1 threshold a BIPOLAR bit), BN and the 2-bit quantizer folded in.
+
+Zero padding: a padded tap has the value 0, which neither a FRAC2 code nor a ±1 bit can carry;
+the layer owns its sliding window and the window unit emits a valid bit per tap, so padded taps
+add nothing to ``acc_M`` or ``acc_L`` (numpy: planes take the value 0 there). With
+``in_dtype="BIPOLAR"`` the layer is a plain padded XNOR-popcount conv (``acc = acc_M``, no LSB
+plane, no gate), e.g. FracBNN's thermometer-input first conv (96 binary channels, 3×3, pad 1).
+
+Hardware mapping: one SWU with a tap-valid bit, PE×SIMD XNOR lanes per plane (both planes in
+parallel, so cycles equal a binary MVAU's), a per-channel gate comparator, the ``2·acc_M`` shift
+and a conditional add, then the optional threshold compare. Weights: MH×MW bits in the layer.
+Weight order along MW: ``(kh, kw, c)``, channels last (the window's stream order).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pynq_bnn.compiler.cost import accumulator, layer_control, memory, threshold_compare, xnor_popcount
+from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
+from pynq_bnn.compiler.hw.requantize import apply_thresholds, stream_type_for_range
+
+__all__ = ["FracMVAU", "frac2_planes", "conv_windows", "divisors"]
+
+_CHUNK_PIXELS = 1 << 17  # rows of the im2col matrix processed at once (memory bound)
+
+
+def divisors(n: int) -> list:
+    """All positive divisors of ``n`` in ascending order."""
+    return [d for d in range(1, int(n) + 1) if n % d == 0]
+
+
+def frac2_planes(codes: np.ndarray) -> tuple:
+    """FRAC2 codes ``0..3`` -> (MSB, LSB) planes as ±1 int8 arrays (code = 2·[s_M>0] + [s_L>0])."""
+    codes = np.asarray(codes)
+    if codes.size and (codes.min() < 0 or codes.max() > 3):
+        raise ValueError("FRAC2 codes must lie in 0..3")
+    msb = (2 * (codes >> 1) - 1).astype(np.int8)
+    lsb = (2 * (codes & 1) - 1).astype(np.int8)
+    return msb, lsb
+
+
+def conv_windows(x: np.ndarray, k: int, stride: int, pad: int, pad_value=0) -> np.ndarray:
+    """Sliding windows of an NHWC batch: ``(N, Ho, Wo, k*k*C)`` in ``(kh, kw, c)`` order."""
+    x = np.asarray(x)
+    if pad:
+        x = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=pad_value)
+    win = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))
+    win = win[:, ::stride, ::stride]  # (N, Ho, Wo, C, kh, kw)
+    n, ho, wo, c = win.shape[:4]
+    return win.transpose(0, 1, 2, 4, 5, 3).reshape(n, ho, wo, k * k * c)
+
+
+def _bipolar_matmul(planes: np.ndarray, weights_pm1: np.ndarray) -> np.ndarray:
+    """Exact integer ``planes @ weights.T`` via float32 BLAS (|acc| < 2**24 is exact)."""
+    flat = planes.reshape(-1, planes.shape[-1])
+    wt = weights_pm1.T.astype(np.float32)
+    out = np.empty((flat.shape[0], weights_pm1.shape[0]), dtype=np.int64)
+    for start in range(0, flat.shape[0], _CHUNK_PIXELS):
+        out[start:start + _CHUNK_PIXELS] = flat[start:start + _CHUNK_PIXELS].astype(np.float32) @ wt
+    return out.reshape(planes.shape[:-1] + (weights_pm1.shape[0],))
+
+
+class FracMVAU(HWLayer, kind="FracMVAU"):
+    """Padded binary conv / FC over FRAC2 (two planes, gated LSB) or BIPOLAR input streams."""
+
+    ATTRS = (
+        Attr("IFM_DIM", list, None, "input feature map [H, W] ([1, 1] for a fully connected layer)"),
+        Attr("IFM_CH", int, None, "input channels C"),
+        Attr("OFM_CH", int, None, "output channels MH"),
+        Attr("K", int, 1, "square kernel size"),
+        Attr("STRIDE", int, 1, "stride"),
+        Attr("PAD", int, 0, "zero padding on each side (padded taps contribute 0)"),
+        Attr("in_dtype", str, "FRAC2", "FRAC2 (gated two-plane) or BIPOLAR (one plane)"),
+        Attr("OUT_MODE", str, "acc", "acc (raw INT accumulator) | thresholds"),
+        Attr("out_dtype", str, "", "thresholds mode: output type (FRAC2, BIPOLAR, UINTk, INTk)"),
+        Attr("out_bias", int, 0, "thresholds mode: added to the threshold count"),
+        Attr("PE", int, 1, "output channels in parallel (divides OFM_CH)"),
+        Attr("SIMD", int, 1, "input lanes in parallel (divides K*K*IFM_CH)"),
+    )
+
+    # -- shapes and types ------------------------------------------------------------------------
+    @property
+    def mw(self) -> int:
+        return self.K * self.K * self.IFM_CH
+
+    def ofm_dim(self) -> tuple:
+        h, w = self.IFM_DIM
+        return tuple((d + 2 * self.PAD - self.K) // self.STRIDE + 1 for d in (h, w))
+
+    def _is_vector(self) -> bool:
+        return list(self.IFM_DIM) == [1, 1] and self.K == 1 and self.PAD == 0
+
+    def in_shapes(self) -> list:
+        return [(self.IFM_CH,)] if self._is_vector() else [tuple(self.IFM_DIM) + (self.IFM_CH,)]
+
+    def out_shape(self) -> tuple:
+        return (self.OFM_CH,) if self._is_vector() else self.ofm_dim() + (self.OFM_CH,)
+
+    def in_types(self) -> list:
+        return [StreamType.parse(self.in_dtype)]
+
+    def acc_range(self) -> tuple:
+        """Integer range of ``acc`` (``±3·MW`` for FRAC2, ``±MW`` for BIPOLAR)."""
+        bound = self.mw * (3 if self.in_dtype == "FRAC2" else 1)
+        return -bound, bound
+
+    def out_type(self) -> StreamType:
+        if self.OUT_MODE == "thresholds":
+            return StreamType.parse(self.out_dtype)
+        return stream_type_for_range(*self.acc_range())
+
+    # -- folding and estimates -------------------------------------------------------------------
+    def folding_space(self) -> dict:
+        return {"PE": divisors(self.OFM_CH), "SIMD": divisors(self.mw)}
+
+    def check_folding(self) -> list:
+        issues = []
+        if self.PE < 1 or self.OFM_CH % self.PE:
+            issues.append(f"{self.name}: PE={self.PE} must divide OFM_CH={self.OFM_CH}")
+        if self.SIMD < 1 or self.mw % self.SIMD:
+            issues.append(f"{self.name}: SIMD={self.SIMD} must divide MW=K*K*IFM_CH={self.mw}")
+        if self.in_dtype not in ("FRAC2", "BIPOLAR"):
+            issues.append(f"{self.name}: in_dtype must be FRAC2 or BIPOLAR, got {self.in_dtype}")
+        return issues
+
+    def cycles(self) -> int:
+        """``(MH/PE)·(MW/SIMD)·pixels``: both planes are computed in parallel lanes."""
+        ho, wo = self.ofm_dim()
+        return (self.OFM_CH // self.PE) * (self.mw // self.SIMD) * ho * wo
+
+    def resources(self, board) -> Resources:
+        """Model (:mod:`pynq_bnn.compiler.cost`): per plane ``PE`` XNOR-popcounts of ``SIMD`` lanes
+        and accumulators; for FRAC2 the gate comparator and the ``2·m + l`` adder per PE; the
+        optional output thresholds; weights ``(MH/PE)·(MW/SIMD)`` words of ``SIMD`` bits per PE,
+        gates and thresholds as per-PE tables; layer control."""
+        planes = 2 if self.in_dtype == "FRAC2" else 1
+        acc_bits = stream_type_for_range(*self.acc_range()).bits
+        res = Resources()
+        for _ in range(planes):
+            res = res + xnor_popcount(self.SIMD, self.PE) + accumulator(acc_bits, self.PE)
+        nf = self.OFM_CH // self.PE
+        res = res + memory(depth=nf * (self.mw // self.SIMD), width=self.SIMD, copies=self.PE)
+        if planes == 2:
+            res = res + threshold_compare(1, acc_bits, self.PE) + accumulator(acc_bits, self.PE)
+            res = res + memory(depth=nf, width=acc_bits, copies=self.PE)
+        if "thresholds" in self.params:
+            n_thr = int(np.asarray(self.params["thresholds"]).shape[1])
+            res = res + threshold_compare(n_thr, acc_bits + 1, self.PE)
+            res = res + memory(depth=nf, width=n_thr * (acc_bits + 1), copies=self.PE)
+        return res + layer_control(self.PE * self.out_type().bits)
+
+    # -- reference -------------------------------------------------------------------------------
+    def _planes(self, x: np.ndarray) -> tuple:
+        """Padded windows of each ±1 plane (0 at padded taps), ``(N, Ho, Wo, MW)`` int8."""
+        n = x.shape[0]
+        x = x.reshape((n,) + tuple(self.IFM_DIM) + (self.IFM_CH,))
+        if self.in_dtype == "FRAC2":
+            planes = frac2_planes(x)
+        elif self.in_dtype == "BIPOLAR":
+            if x.size and (x.min() < 0 or x.max() > 1):
+                raise ValueError(f"{self.name}: BIPOLAR input must hold bits 0/1")
+            planes = ((2 * x - 1).astype(np.int8),)
+        else:
+            raise ValueError(f"{self.name}: unsupported in_dtype {self.in_dtype!r}")
+        return tuple(conv_windows(p, self.K, self.STRIDE, self.PAD, 0) for p in planes)
+
+    def accumulate(self, x: np.ndarray) -> tuple:
+        """``(acc_M, acc_L, mask, acc)`` for a batch; ``acc_L``/``mask`` are None for BIPOLAR."""
+        weights = 2 * np.asarray(self.params["weights"], dtype=np.int64) - 1
+        if weights.shape != (self.OFM_CH, self.mw):
+            raise ValueError(f"{self.name}: weights must be (OFM_CH, K*K*IFM_CH) = "
+                             f"{(self.OFM_CH, self.mw)}, got {weights.shape}")
+        planes = self._planes(np.asarray(x, dtype=np.int64))
+        acc_m = _bipolar_matmul(planes[0], weights)
+        if len(planes) == 1:
+            return acc_m, None, None, acc_m
+        acc_l = _bipolar_matmul(planes[1], weights)
+        gate = self.params.get("gate")
+        mask = np.ones_like(acc_m, dtype=bool) if gate is None else acc_m >= np.asarray(gate)
+        return acc_m, acc_l, mask, 2 * acc_m + mask * acc_l
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        n = np.asarray(x).shape[0]
+        acc = self.accumulate(x)[3]
+        if self.OUT_MODE == "thresholds":
+            acc = apply_thresholds(acc, self.params["thresholds"], self.params.get("direction"),
+                                   self.out_bias)
+        elif self.OUT_MODE != "acc":
+            raise ValueError(f"{self.name}: OUT_MODE must be acc or thresholds")
+        return acc.reshape((n,) + self.out_shape())
+
+    def lsb_fraction(self, x: np.ndarray) -> float:
+        """Fraction of outputs whose gate opens (FracBNN's W/A = 1/(1 + fraction))."""
+        mask = self.accumulate(x)[2]
+        return 1.0 if mask is None else float(mask.mean())
+
+    def render_hls(self) -> HlsSnippet:
+        raise NotImplementedError(
+            "FracMVAU.render_hls: waiting for the template contract "
+            "(pynq_bnn/compiler/templates/CONTRACT.md, engineer D)")

@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+r"""Per-channel integer functions of one integer stream: thresholds or a lookup table.
+
+The integer-point rule (DESIGN.md) says that between two integer points only per-channel
+elementwise functions of ONE integer tensor appear (BN, PReLU/RPReLU, bias, scale, clamp,
+quantize). Whatever that float chain is, on an integer input ``x`` with a known finite range
+``[x_min, x_max]`` it is a table ``f_c(x)`` of integer output codes, one row per output channel.
+The lowering rule evaluates the exported float chain on every integer of the range (so the table is
+bit-exact by construction, float32 rounding and round-half-to-even ties included) and this module
+turns the table into hardware:
+
+* **thresholds** (FINN MultiThreshold): when row ``c`` is monotone, ``f_c(x) = b +
+  \sum_k [d_c x \ge T_{c,k}]`` with ascending integer thresholds ``T_{c,k}`` and a direction
+  ``d_c = \pm 1`` (``-1`` for a non-increasing row, e.g. a BN with negative scale). Hardware: a
+  comparator tree per PE, ``T`` thresholds of ``in_bits + 1`` bits per channel.
+* **lut**: any row (e.g. a PReLU with a negative learned slope is not monotone):
+  ``f_c(x) = L_{c, x - x_{min}}``. Hardware: a ROM of ``(x_max - x_min + 1)`` words per channel.
+
+Output channels may read any input channel (``src[c]``): RepConv (RepBNN) tiles one accumulator
+``\beta^2`` times, each copy with its own BN/PReLU/sign, which is exactly ``\beta^2`` threshold
+rows reading the same source channel; FracBNN's parameter-free shortcut duplicates channels the
+same way.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pynq_bnn.compiler.cost import layer_control, memory, threshold_compare
+from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
+
+__all__ = ["Requantize", "apply_thresholds", "fit_channel_function", "stream_type_for_range",
+           "ChannelFunctionError"]
+
+
+class ChannelFunctionError(ValueError):
+    """A per-channel table cannot be represented as asked (bad shapes, range, or mode)."""
+
+
+def stream_type_for_range(lo: int, hi: int) -> StreamType:
+    """Smallest ``UINTk``/``INTk`` stream type holding every integer of ``[lo, hi]``."""
+    lo, hi = int(lo), int(hi)
+    if lo > hi:
+        raise ChannelFunctionError(f"empty integer range [{lo}, {hi}]")
+    if lo >= 0:
+        return StreamType("UINT", max(1, int(hi).bit_length()))
+    bits = max(int(-lo - 1).bit_length(), int(max(hi, 0)).bit_length()) + 1
+    return StreamType("INT", bits)
+
+
+def apply_thresholds(x: np.ndarray, thresholds: np.ndarray, direction: np.ndarray | None = None,
+                     out_bias: int = 0) -> np.ndarray:
+    r"""Multi-threshold: ``out[..., c] = out_bias + sum_k [d_c * x[..., c] >= T[c, k]]``.
+
+    Args:
+        x: integers ``(..., C)`` (channels last).
+        thresholds: ``(C, T)`` integers, ascending along ``T``.
+        direction: ``(C,)`` of ``+1``/``-1`` (default all ``+1``).
+        out_bias: added to the count (e.g. ``-128`` for an INT8 output).
+    """
+    x = np.asarray(x, dtype=np.int64)
+    thresholds = np.asarray(thresholds, dtype=np.int64)
+    if thresholds.ndim != 2 or thresholds.shape[0] != x.shape[-1]:
+        raise ChannelFunctionError(
+            f"thresholds must be (channels={x.shape[-1]}, T), got {thresholds.shape}")
+    if direction is not None:
+        x = x * np.asarray(direction, dtype=np.int64)
+    count = np.zeros(x.shape, dtype=np.int64)
+    for k in range(thresholds.shape[1]):
+        count += x >= thresholds[:, k]
+    return count + int(out_bias)
+
+
+def _monotone_thresholds(x_values: np.ndarray, row: np.ndarray):
+    """Thresholds, direction and bias of one monotone row, or ``None`` when not monotone."""
+    steps = np.diff(row)
+    if np.all(steps >= 0):
+        direction, xs, ys = 1, x_values, row
+    elif np.all(steps <= 0):
+        direction, xs, ys = -1, -x_values[::-1], row[::-1]
+    else:
+        return None
+    bias = int(ys[0])
+    # threshold T_k = first x' with y(x') >= bias + k; values above the range never reached
+    thresholds = [int(xs[np.argmax(ys >= bias + k)]) for k in range(1, int(ys[-1]) - bias + 1)]
+    return thresholds, direction, bias
+
+
+def fit_channel_function(x_values: np.ndarray, table: np.ndarray, mode: str = "auto") -> dict:
+    """Turn an exhaustive integer table into threshold or LUT parameters.
+
+    Args:
+        x_values: the consecutive integers ``x_min..x_max`` of the input range.
+        table: ``(C_out, len(x_values))`` integer outputs, row ``c`` = ``f_c(x_values)``.
+        mode: ``"thresholds"`` (error if a row is not monotone), ``"lut"``, or ``"auto"``
+            (thresholds when every row is monotone, else a LUT).
+
+    Returns:
+        ``{"mode", "params", "out_bias", "in_min"}`` for :class:`Requantize`: params hold
+        ``thresholds`` (C_out, T) padded with ``x_max + 1`` (never reached) and ``direction``, or
+        ``lut`` (C_out, R).
+    """
+    x_values = np.asarray(x_values, dtype=np.int64)
+    table = np.asarray(table, dtype=np.int64)
+    if x_values.ndim != 1 or np.any(np.diff(x_values) != 1):
+        raise ChannelFunctionError("x_values must be consecutive integers x_min..x_max")
+    if table.ndim != 2 or table.shape[1] != x_values.size:
+        raise ChannelFunctionError(f"table must be (C_out, {x_values.size}), got {table.shape}")
+    if mode not in ("auto", "thresholds", "lut"):
+        raise ChannelFunctionError(f"mode must be auto/thresholds/lut, got {mode!r}")
+    in_min = int(x_values[0])
+    lut = {"mode": "lut", "params": {"lut": table.copy()}, "out_bias": 0, "in_min": in_min}
+    if mode == "lut":
+        return lut
+    rows = [_monotone_thresholds(x_values, row) for row in table]
+    if any(r is None for r in rows):
+        if mode == "thresholds":
+            bad = [c for c, r in enumerate(rows) if r is None]
+            raise ChannelFunctionError(f"channels {bad[:8]} are not monotone; use mode='lut'")
+        return lut
+    bias = min(r[2] for r in rows)
+    never = int(np.abs(x_values).max()) + 1  # |d*x| < never: ">= never" is never true
+    # a row whose minimum exceeds the common bias gets "always true" thresholds (-never) first
+    rows = [([-never] * (b - bias) + ts, d) for ts, d, b in rows]
+    width = max(1, max(len(ts) for ts, _ in rows))
+    thresholds = np.full((table.shape[0], width), never, dtype=np.int64)
+    for c, (ts, _) in enumerate(rows):
+        thresholds[c, :len(ts)] = ts
+    direction = np.array([r[1] for r in rows], dtype=np.int64)
+    return {"mode": "thresholds", "params": {"thresholds": thresholds, "direction": direction},
+            "out_bias": bias, "in_min": in_min}
+
+
+class Requantize(HWLayer, kind="Requantize"):
+    """Per-output-channel integer function of one integer stream (thresholds or LUT).
+
+    ``out[..., c] = f_c(in[..., src[c]])``. Shapes are channels last; ``SPATIAL`` is the list of
+    leading dims (``[H, W]`` for a feature map, ``[]`` for a vector).
+    """
+
+    ATTRS = (
+        Attr("SPATIAL", list, None, "leading (spatial) dims of the stream, e.g. [H, W]"),
+        Attr("IN_CH", int, None, "input channels"),
+        Attr("OUT_CH", int, None, "output channels (src maps each to an input channel)"),
+        Attr("in_dtype", str, None, "input stream type, e.g. INT12"),
+        Attr("out_dtype", str, None, "output stream type, e.g. INT8, BIPOLAR, FRAC2"),
+        Attr("MODE", str, "thresholds", "thresholds | lut"),
+        Attr("in_min", int, 0, "LUT mode: input value of LUT column 0"),
+        Attr("out_bias", int, 0, "threshold mode: value added to the threshold count"),
+        Attr("PE", int, 1, "output channels processed per cycle"),
+    )
+
+    def _pixels(self) -> int:
+        return int(np.prod(self.SPATIAL)) if self.SPATIAL else 1
+
+    def in_shapes(self) -> list:
+        return [tuple(self.SPATIAL) + (self.IN_CH,)]
+
+    def out_shape(self) -> tuple:
+        return tuple(self.SPATIAL) + (self.OUT_CH,)
+
+    def in_types(self) -> list:
+        return [StreamType.parse(self.in_dtype)]
+
+    def out_type(self) -> StreamType:
+        return StreamType.parse(self.out_dtype)
+
+    def src(self) -> np.ndarray:
+        """Input channel read by each output channel (identity when not given)."""
+        if "src" in self.params:
+            return np.asarray(self.params["src"], dtype=np.int64)
+        if self.IN_CH != self.OUT_CH:
+            raise ChannelFunctionError(f"{self.name}: IN_CH != OUT_CH needs a 'src' parameter")
+        return np.arange(self.OUT_CH)
+
+    def folding_space(self) -> dict:
+        return {"PE": [d for d in range(1, self.OUT_CH + 1) if self.OUT_CH % d == 0]}
+
+    def check_folding(self) -> list:
+        if self.PE < 1 or self.OUT_CH % self.PE:
+            return [f"{self.name}: PE={self.PE} must divide OUT_CH={self.OUT_CH}"]
+        return []
+
+    def cycles(self) -> int:
+        return self._pixels() * self.OUT_CH // self.PE
+
+    def resources(self, board) -> Resources:
+        """Model (:mod:`pynq_bnn.compiler.cost`): thresholds = ``T`` comparators of ``in_bits+1``
+        bits per PE plus a table of ``OUT_CH/PE`` words of ``T·(in_bits+1)`` bits per PE; LUT mode
+        = a ROM of ``(OUT_CH/PE)·entries`` words of ``out_bits`` per PE; plus layer control."""
+        in_bits = self.in_types()[0].bits + 1
+        out_bits = self.out_type().bits
+        control = layer_control(self.PE * out_bits)
+        if self.MODE == "lut":
+            entries = int(np.asarray(self.params["lut"]).shape[1])
+            rom = memory(depth=self.OUT_CH // self.PE * entries, width=out_bits, copies=self.PE)
+            return rom + control
+        n_thr = int(np.asarray(self.params["thresholds"]).shape[1])
+        table = memory(depth=self.OUT_CH // self.PE, width=n_thr * in_bits, copies=self.PE)
+        return threshold_compare(n_thr, in_bits, self.PE) + table + control
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.int64)[..., self.src()]
+        if self.MODE == "lut":
+            lut = np.asarray(self.params["lut"], dtype=np.int64)
+            idx = x - self.in_min
+            if idx.min(initial=0) < 0 or idx.max(initial=0) >= lut.shape[1]:
+                raise ChannelFunctionError(
+                    f"{self.name}: input outside the LUT range [{self.in_min}, "
+                    f"{self.in_min + lut.shape[1] - 1}]")
+            return lut[np.arange(x.shape[-1]), idx]
+        return apply_thresholds(x, self.params["thresholds"], self.params.get("direction"),
+                                self.out_bias)
+
+    def render_hls(self) -> HlsSnippet:
+        raise NotImplementedError(
+            "Requantize.render_hls: waiting for the template contract "
+            "(pynq_bnn/compiler/templates/CONTRACT.md, engineer D)")

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+r"""Residual-stream HW layer: the saturating add of two integer streams (with its shortcut FIFO).
+
+FracBNN's CIFAR-10 network is ResNet-20-like: every block adds a shortcut to the output of a
+fractional binary conv + BN + RPReLU. In a streaming accelerator the shortcut is an integer
+stream (e.g. int8 at a power-of-two scale ``s``):
+
+* the fork of the block input into branch and shortcut is inserted by the HLS assembler wherever
+  a tensor has two consumers (``bnn::duplicate``, templates/CONTRACT.md), so it is no graph layer;
+* the shortcut must wait while the branch computes: :class:`AddStreams` owns that FIFO
+  (``FIFO_DEPTH`` words on input ``b``, set by the lowering rule from the branch's window latency;
+  functionally the identity, a too-shallow FIFO deadlocks the dataflow pipeline);
+* :class:`AddStreams` adds two integer streams that the lowering rule has brought to a common
+  power-of-two grid: ``out = sat((a << SHIFT_A) + (b << SHIFT_B))``. The shifts exist because
+  an average-pooled shortcut lives on a finer grid (``s/4`` after a 2×2 sum) than an ``s``-scaled
+  branch; left-shifting the coarser one is exact. Saturation clips to ``out_dtype``'s range (the
+  float model cannot overflow, so a lowering rule picks ``out_dtype`` wide enough and saturation
+  only guards the hardware).
+
+The per-channel affine/requantize that follows an add (BN, RPReLU, the next quantizer) is a
+:class:`~pynq_bnn.compiler.hw.requantize.Requantize` (thresholds or LUT).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pynq_bnn.compiler.cost import accumulator, layer_control, memory
+from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
+
+__all__ = ["AddStreams", "type_range"]
+
+
+def type_range(stream_type: StreamType) -> tuple:
+    """Integer range ``(lo, hi)`` of a stream type as stored (BIPOLAR bits are 0/1)."""
+    if stream_type.kind == "INT":
+        return -(1 << (stream_type.bits - 1)), (1 << (stream_type.bits - 1)) - 1
+    return 0, (1 << stream_type.bits) - 1
+
+
+class AddStreams(HWLayer, kind="AddStreams"):
+    """``out = sat((a << SHIFT_A) + (b << SHIFT_B))`` on two same-shape integer streams."""
+
+    ATTRS = (
+        Attr("SPATIAL", list, None, "leading (spatial) dims, e.g. [H, W]; [] for a vector"),
+        Attr("CH", int, None, "channels"),
+        Attr("a_dtype", str, None, "type of input a (the branch)"),
+        Attr("b_dtype", str, None, "type of input b (the shortcut)"),
+        Attr("out_dtype", str, None, "output type; the sum saturates to its range"),
+        Attr("SHIFT_A", int, 0, "left shift of a (aligns a coarser grid)"),
+        Attr("SHIFT_B", int, 0, "left shift of b"),
+        Attr("FIFO_DEPTH", int, 2, "depth in words of the FIFO on input b (the shortcut)"),
+        Attr("PE", int, 1, "channels per cycle (divides CH)"),
+    )
+
+    def _elements(self) -> int:
+        return int(np.prod(self.SPATIAL, dtype=np.int64)) * self.CH
+
+    def in_shapes(self) -> list:
+        return [self.out_shape(), self.out_shape()]
+
+    def out_shape(self) -> tuple:
+        return tuple(self.SPATIAL) + (self.CH,)
+
+    def in_types(self) -> list:
+        return [StreamType.parse(self.a_dtype), StreamType.parse(self.b_dtype)]
+
+    def out_type(self) -> StreamType:
+        return StreamType.parse(self.out_dtype)
+
+    def folding_space(self) -> dict:
+        return {"PE": [d for d in range(1, self.CH + 1) if self.CH % d == 0]}
+
+    def check_folding(self) -> list:
+        issues = []
+        if self.PE < 1 or self.CH % self.PE:
+            issues.append(f"{self.name}: PE={self.PE} must divide CH={self.CH}")
+        if min(self.SHIFT_A, self.SHIFT_B) < 0:
+            issues.append(f"{self.name}: shifts must be >= 0")
+        return issues
+
+    def cycles(self) -> int:
+        """One word of ``PE`` channels per cycle: ``H·W·C/PE``."""
+        return self._elements() // self.PE
+
+    def resources(self, board) -> Resources:
+        """Model: one ``out_bits+1`` adder with saturation per PE, the shortcut FIFO as a memory
+        of ``FIFO_DEPTH`` words of ``PE·b_bits`` bits, and the layer control."""
+        bits = self.out_type().bits + 1
+        fifo = memory(depth=max(self.FIFO_DEPTH, 1), width=self.PE * self.in_types()[1].bits)
+        return (accumulator(bits, self.PE) + Resources(lut=self.PE * bits) + fifo
+                + layer_control(self.PE * self.out_type().bits))
+
+    def reference(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        if a.shape != b.shape:
+            raise ValueError(f"{self.name}: input shapes differ: {a.shape} vs {b.shape}")
+        lo, hi = type_range(self.out_type())
+        return np.clip((a << self.SHIFT_A) + (b << self.SHIFT_B), lo, hi)
+
+    def render_hls(self) -> HlsSnippet:
+        raise NotImplementedError(
+            "AddStreams.render_hls: bnn::add_streams has no SHIFT_A/SHIFT_B/FIFO_DEPTH yet "
+            "(templates/CONTRACT.md, engineer D)")

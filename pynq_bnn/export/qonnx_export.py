@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Export a zoo model to a clean QONNX graph (the compiler's input).
+
+Steps: ``model.eval()``; Brevitas :func:`brevitas.export.export_qonnx` with a ``(1, *input_shape)``
+example (batch size 1; graph input ``"global_in"`` = ``p / 255`` float32 NCHW, output
+``"global_out"`` = logits); :func:`qonnx.util.cleanup.cleanup_model` (shape inference, constant
+folding, readable tensor names); the bytes are written atomically. Binary weights and activations
+appear as QONNX ``BipolarQuant`` nodes, the 8-bit input as ``Quant`` (see
+:mod:`pynq_bnn.nn.recipes` for the two Brevitas traps this relies on avoiding).
+"""
+import contextlib
+import io
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from pynq_bnn.checkpoint import unwrap_model
+from pynq_bnn.utils.atomic import atomic_write_bytes
+
+__all__ = ["export_qonnx", "EXPORT_INPUT_NAME", "ExportError"]
+
+log = logging.getLogger(__name__)
+
+EXPORT_INPUT_NAME = "global_in"
+
+
+class ExportError(RuntimeError):
+    """The model could not be exported, or the exported graph does not match the model."""
+
+
+def export_qonnx(model: torch.nn.Module, path):
+    """Export ``model`` to QONNX at ``path`` and return the cleaned ``ModelWrapper``.
+
+    Args:
+        model: a :class:`pynq_bnn.zoo.BNNModel` (put in eval mode; parameters are not changed).
+        path: ``.onnx`` file to write (atomically; parent folders are created).
+
+    Returns:
+        qonnx ``ModelWrapper`` of the written graph.
+
+    Raises:
+        ExportError: the model has no ``input_shape`` or the exported input is not
+            ``global_in``.
+    """
+    from brevitas.export import export_qonnx as brevitas_export_qonnx
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.util.cleanup import cleanup_model
+
+    model = unwrap_model(model)
+    input_shape = tuple(getattr(model, "input_shape", ()))
+    if not input_shape:
+        raise ExportError(f"{type(model).__name__} has no input_shape: export zoo models only")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    device = next(model.parameters()).device
+    example = torch.rand((1, *input_shape), generator=torch.Generator().manual_seed(0))
+    tmp_dir = Path(tempfile.mkdtemp(prefix=".export.", dir=path.parent))
+    try:
+        raw = tmp_dir / "raw.onnx"
+        chatter = io.StringIO()
+        with contextlib.redirect_stdout(chatter):  # the torch.onnx exporter prints progress
+            brevitas_export_qonnx(model, args=example.to(device), export_path=str(raw))
+        log.debug("torch.onnx export output:\n%s", chatter.getvalue())
+        wrapper = cleanup_model(ModelWrapper(str(raw)))
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    model.eval()
+    inputs = [i.name for i in wrapper.graph.input]
+    if inputs != [EXPORT_INPUT_NAME]:
+        raise ExportError(f"exported graph has inputs {inputs}, expected [{EXPORT_INPUT_NAME!r}]")
+    atomic_write_bytes(path, wrapper.model.SerializeToString())
+    log.info("exported %s to %s (%d nodes)", model.config.get("name"), path,
+             len(wrapper.graph.node))
+    return wrapper

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Command line: ``python -m pynq_bnn.train --model lfc --data-dir D --epochs 20 --out lfc.pt``.
+
+Options left out take the per-dataset defaults of :mod:`pynq_bnn.train.config`. Multi-GPU or
+multi-node: launch the same command with ``torchrun --nproc_per_node=G -m pynq_bnn.train ...``.
+Exit status 0 on success, 2 on bad input (unknown model, missing data, unusable checkpoint).
+"""
+import argparse
+import logging
+import sys
+
+from pynq_bnn.utils.log import setup_logging
+
+log = logging.getLogger("pynq_bnn.train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pynq_bnn.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="zoo preset name (see --list-models)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder with mnist/ and cifar10/ (default: $PYNQ_BNN_DATA)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--out", required=True, help="checkpoint file to write (every epoch)")
+    parser.add_argument("--batch-size", type=int, help="per-process batch size")
+    parser.add_argument("--lr", type=float, help="peak learning rate")
+    parser.add_argument("--optimizer", choices=("adam", "sgd"))
+    parser.add_argument("--weight-decay", type=float, help="L2 on full-precision weights only")
+    parser.add_argument("--schedule", choices=("cosine", "linear", "none"))
+    aug = parser.add_mutually_exclusive_group()
+    aug.add_argument("--augment", dest="augment", action="store_true", default=None,
+                     help="random crop + flip (default on for cifar10)")
+    aug.add_argument("--no-augment", dest="augment", action="store_false")
+    parser.add_argument("--limit-train", type=int, help="use only N training images")
+    parser.add_argument("--val-count", type=int, help="training images held out for validation")
+    parser.add_argument("--limit-test", type=int, help="evaluate only the first N test images")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", help="continue from this full checkpoint")
+    parser.add_argument("--compact-out", help="also write the final model as a compact checkpoint")
+    parser.add_argument("--num-workers", type=int, default=0,
+                        help="torch CPU threads (the in-process loader needs no worker processes)")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--model-option", action="append", default=[], metavar="KEY=JSON",
+                        help="preset option, e.g. --model-option act_grad='\"approx_sign\"'")
+    parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
+    parser.add_argument("--verbose", action="store_true")
+    return parser
+
+
+def parse_model_options(items) -> dict:
+    """``["key=json", ...]`` -> dict (a value that is not JSON is taken as a string)."""
+    import json
+
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--model-option expects KEY=VALUE, got {item!r}")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from pynq_bnn import zoo
+    from pynq_bnn.checkpoint import CheckpointError
+    from pynq_bnn.data import DataError, load_dataset
+    from pynq_bnn.train import init_distributed, shutdown_distributed, train
+
+    ctx = init_distributed(args.device)
+    setup_logging(args.verbose, rank=ctx.rank)
+    try:
+        if args.model not in zoo.list_presets():
+            raise ValueError(f"unknown model {args.model!r}; available: "
+                             f"{', '.join(zoo.list_presets())}")
+        dataset = zoo.get_preset(args.model).dataset
+        train_set = load_dataset(dataset, "train", args.data_dir)
+        test_set = load_dataset(dataset, "test", args.data_dir)
+        if args.limit_test is not None:
+            test_set = test_set.subset(args.limit_test)
+        options = {k: v for k, v in dict(
+            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+            weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
+            limit_train=args.limit_train, val_count=args.val_count, seed=args.seed,
+            num_threads=args.num_workers).items() if v is not None}
+        result = train(args.model, train_set, test_set=test_set, out=args.out,
+                       resume=args.resume, compact_out=args.compact_out,
+                       progress=not args.no_progress, device=ctx.device,
+                       model_options=parse_model_options(args.model_option), **options)
+    except (DataError, CheckpointError, ValueError, TypeError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        shutdown_distributed()
+    if ctx.is_main:
+        summary = "  ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()
+                            if k.endswith("_acc"))
+        print(f"trained {args.model} for {args.epochs} epochs: {summary}; checkpoint {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

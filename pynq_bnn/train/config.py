@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Training options and the per-dataset defaults that work well for BNNs.
+
+Defaults (any option left ``None`` takes the value of the model's dataset):
+
+========  =========  ======  =====  ==========  ============  =======  ========
+dataset   optimizer  lr      batch  schedule    weight decay  augment  val set
+========  =========  ======  =====  ==========  ============  =======  ========
+mnist     adam       2e-3    128    cosine      0             no       5,000
+cifar10   adam       2e-3    128    cosine      1e-5          crop+flip 5,000
+========  =========  ======  =====  ==========  ============  =======  ========
+
+Why: BNN latent weights only matter through ``sign(w)``; Adam's per-parameter normalization
+keeps the flip rate of every layer comparable (Liu et al., "How do Adam and training strategies
+help BNNs optimization?", ICML 2021, and FracBNN's Adam 1e-3 recipe), and a decaying LR lets the
+signs settle at the end. Weight decay is never applied to binary latent weights (it only pulls
+them towards 0, where signs flip randomly) nor to BatchNorm/scale parameters; it applies to
+full-precision weights only. Binary latent weights are clipped to [-1, 1] after each step
+(BinaryConnect, Courbariaux et al. 2015) so that a weight never drifts so far that it cannot flip
+back.
+"""
+from dataclasses import asdict, dataclass, fields, replace
+
+__all__ = ["TrainConfig", "DATASET_DEFAULTS", "resolve_config"]
+
+DATASET_DEFAULTS = {
+    "mnist": dict(optimizer="adam", lr=2e-3, batch_size=128, schedule="cosine", weight_decay=0.0,
+                  augment=False, val_count=5000),
+    "cifar10": dict(optimizer="adam", lr=2e-3, batch_size=128, schedule="cosine",
+                    weight_decay=1e-5, augment=True, val_count=5000),
+}
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("cosine", "linear", "none")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """All options of one training run (JSON-serializable; stored in checkpoints).
+
+    Attributes:
+        epochs: total number of epochs (``--resume`` continues up to this number).
+        batch_size: per-process batch size (the global batch is ``batch_size × world_size``).
+        lr: peak learning rate.
+        optimizer: ``"adam"`` or ``"sgd"`` (momentum 0.9, Nesterov).
+        weight_decay: L2 decay of full-precision weights only (see module docstring).
+        schedule: ``"cosine"``, ``"linear"`` (to 0 over the run) or ``"none"``; stepped per batch.
+        augment: random crop (pad 4) + horizontal flip of training batches.
+        val_count: training images held out for validation / best-checkpoint selection (0: none).
+        limit_train: use only the first N training images (after the validation split).
+        seed: seed of model init, the split and the shuffling.
+        clip_latent: clip binary latent weights to [-1, 1] after each step.
+        num_threads: torch CPU threads (0: torch's default).
+    """
+
+    epochs: int = 10
+    batch_size: int = None
+    lr: float = None
+    optimizer: str = None
+    weight_decay: float = None
+    schedule: str = None
+    augment: bool = None
+    val_count: int = None
+    limit_train: int = None
+    seed: int = 0
+    clip_latent: bool = True
+    num_threads: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_config(config: TrainConfig, dataset: str) -> TrainConfig:
+    """Fill every ``None`` option with the default of ``dataset`` and validate the result.
+
+    Raises:
+        ValueError: unknown dataset / optimizer / schedule, or a non-positive size.
+    """
+    if dataset not in DATASET_DEFAULTS:
+        raise ValueError(f"no training defaults for dataset {dataset!r}; known: "
+                         f"{sorted(DATASET_DEFAULTS)}")
+    defaults = DATASET_DEFAULTS[dataset]
+    filled = replace(config, **{f.name: defaults[f.name] for f in fields(config)
+                                if getattr(config, f.name) is None and f.name in defaults})
+    if filled.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {filled.optimizer!r}")
+    if filled.schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {filled.schedule!r}")
+    if filled.epochs < 1 or filled.batch_size < 1 or filled.lr <= 0:
+        raise ValueError(f"epochs, batch_size and lr must be positive, got {filled.epochs}, "
+                         f"{filled.batch_size}, {filled.lr}")
+    if filled.val_count < 0 or (filled.limit_train is not None and filled.limit_train < 1):
+        raise ValueError("val_count must be >= 0 and limit_train >= 1")
+    return filled

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Driver fixtures: a small package with an injected accelerator function (fault tests) and a
+package compiled from a real model (equivalence tests)."""
+import json
+
+import numpy as np
+import pytest
+
+from pynq_bnn.driver.spec import AcceleratorSpec, StreamSpec, save_spec
+
+
+def checksum_accelerator(images):
+    """Stand-in PL for register/fault tests: class = (sum of pixels) mod 10, top-2."""
+    first = images.reshape(len(images), -1).astype(np.int64).sum(1) % 10
+    return np.stack([first, (first + 1) % 10], axis=1)
+
+
+def write_small_package(directory, *, ip_control="ap_ctrl_hs", word_bits=64):
+    spec = AcceleratorSpec(
+        model="checksum", board="Pynq-Z2", clock_mhz=100.0,
+        input=StreamSpec.create((5, 4, 3), "uint8", "NHWC", 8, word_bits),
+        output=StreamSpec.create((2,), "uint8", "NK", 8, word_bits),
+        classes=tuple(f"c{i}" for i in range(10)), files={"graph": "graph.json"},
+        ip_control=ip_control)
+    save_spec(spec, directory)
+    (directory / "graph.json").write_text(json.dumps({"note": "not used: accelerator injected"}))
+    return spec
+
+
+@pytest.fixture
+def small_package(tmp_path):
+    write_small_package(tmp_path)
+    return tmp_path
