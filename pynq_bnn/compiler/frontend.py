@@ -6,7 +6,7 @@ Phases (each leaves an executable QONNX model; ``save_intermediates=dir`` writes
 
 1. import: ``ModelWrapper`` + ``qonnx.util.cleanup.cleanup_model`` (constant folding, names);
 2. streamline: :class:`FoldWeightQuant`, :class:`GemmToMatMul`, :class:`IntegerPixelInput`,
-   :class:`AbsorbThresholds` — the result has integer tensors only (pixels, ±1 / k-bit codes,
+   :class:`AbsorbThresholds` (+ :class:`RemoveDeadNodes`) — the result has integer tensors only (pixels, ±1 / k-bit codes,
    accumulators) joined by MatMul/Conv, MultiThreshold, MaxPool and reshapes;
 3. lower: the rules of :mod:`pynq_bnn.compiler.lower` -> :class:`DataflowGraph`.
 """
@@ -49,8 +49,10 @@ def streamline_passes() -> list:
     from pynq_bnn.compiler.passes.fold_weight_quant import FoldWeightQuant
     from pynq_bnn.compiler.passes.gemm_to_matmul import GemmToMatMul
     from pynq_bnn.compiler.passes.integer_input import IntegerPixelInput
+    from pynq_bnn.compiler.passes.remove_dead_nodes import RemoveDeadNodes
 
-    return [FoldWeightQuant(), GemmToMatMul(), IntegerPixelInput(), AbsorbThresholds()]
+    return [FoldWeightQuant(), GemmToMatMul(), RemoveDeadNodes(), IntegerPixelInput(),
+            AbsorbThresholds(), RemoveDeadNodes()]
 
 
 def streamline(model_or_path, save_intermediates=None):

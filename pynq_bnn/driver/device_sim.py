@@ -51,6 +51,9 @@ DMA_BASE, ACCEL_BASE, IP_RANGE = 0x4040_0000, 0x43C0_0000, 0x1_0000
 def compiled_accelerator(package_dir, spec):
     """``images -> (N, k)`` function running the package's compiled dataflow graph."""
     from pynq_bnn.compiler import execute, load_graph
+    # load_graph registers the layer kinds of the lowering rules; LabelSelect (added by
+    # lower_model itself) lives in its own module: import it so a fresh process can load graphs.
+    import pynq_bnn.compiler.hw.label_select  # noqa: F401
 
     paths = check_package_files(spec, package_dir, ("graph",))
     try:

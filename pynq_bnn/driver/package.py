@@ -14,7 +14,7 @@ from pathlib import Path
 from pynq_bnn.driver.errors import SpecError
 from pynq_bnn.driver.spec import AcceleratorSpec, StreamSpec, save_spec
 
-__all__ = ["make_package", "spec_for_graph"]
+__all__ = ["make_package", "package_from_model", "spec_for_graph"]
 
 
 def spec_for_graph(graph, *, classes, model: str | None = None, board: str = "Pynq-Z2",
@@ -61,3 +61,19 @@ def _version() -> str:
     from pynq_bnn import __version__
 
     return __version__
+
+
+def package_from_model(network, package_dir, *, classes, **options) -> AcceleratorSpec:
+    """Export ``network`` (a zoo model) to QONNX, compile it and write a simulatable package.
+
+    The QONNX file is kept as ``model.onnx`` in the package. ``options`` as for
+    :func:`spec_for_graph`. The package has no bitstream: run it on the simulated device, or
+    give it to ``build/build_overlay.py`` for HLS/Vivado.
+    """
+    from pynq_bnn.compiler import compile_qonnx
+    from pynq_bnn.export import export_qonnx
+
+    package_dir = Path(package_dir)
+    graph = compile_qonnx(export_qonnx(network, package_dir / "model.onnx"))
+    options.setdefault("model", network.config.get("name", type(network).__name__))
+    return make_package(graph, package_dir, classes=classes, **options)

@@ -17,7 +17,7 @@ read it into a frozen :class:`AcceleratorSpec`. Schema version 1::
                  "elem_bits": 8, "word_bits": 64, "words_per_image": 1},
       "dma_name": "axi_dma_0",            # AXI DMA instance in the block design
       "accelerator_ip": "bnn_top_0",      # the HLS accelerator instance
-      "ip_control": "ap_ctrl_none",       # or "ap_ctrl_hs": driver writes ap_start|auto_restart
+      "ip_control": "ap_ctrl_hs",         # num_images @0x10 + ap_start; or "ap_ctrl_none"
       "folding": {"<layer>": {"PE": 4, "SIMD": 8}},
       "classes": ["airplane", ...],
       "files": {"bitstream": "cnv.bit", "hwh": "cnv.hwh", "graph": "graph.json",
@@ -122,7 +122,7 @@ class AcceleratorSpec:
     files: dict
     dma_name: str = "axi_dma_0"
     accelerator_ip: str = "bnn_top_0"
-    ip_control: str = "ap_ctrl_none"
+    ip_control: str = "ap_ctrl_hs"
     folding: dict = field(default_factory=dict)
     pynq_bnn_version: str = ""
     schema_version: int = SCHEMA_VERSION

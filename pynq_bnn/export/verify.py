@@ -36,7 +36,9 @@ class ExportVerification:
     Attributes:
         images: number of images compared.
         agreeing: images with identical top-1 in torch and QONNX.
-        mismatches: ``[{"index", "torch_top1", "qonnx_top1", "label"}]`` for every disagreement.
+        mismatches: ``[{"index", "torch_top1", "qonnx_top1", "label", "near_tie"}]`` for every
+            disagreement; ``near_tie`` marks images whose two best torch logits differ by less than
+            1e-5 of the logit range (a tie of the integer accumulators broken by float rounding).
         max_abs_logit_diff: largest |torch − QONNX| logit over all images.
         torch_accuracy / qonnx_accuracy: top-1 accuracies when labels were given (else None).
         seconds: wall time of the QONNX execution; ``batch_size``: images per qonnx call.
@@ -157,9 +159,13 @@ def verify_export(model, model_wrapper, images_uint8, labels=None, *,
     torch_top1, qonnx_top1 = torch_logits.argmax(1), qonnx_logits.argmax(1)
     differ = np.flatnonzero(torch_top1 != qonnx_top1)
     labels = None if labels is None else np.asarray(labels).astype(np.int64)
+    top2 = np.sort(torch_logits, axis=1)[:, -2:] if torch_logits.shape[1] > 1 else None
+    spread = np.abs(torch_logits).max(initial=0.0)
     mismatches = [{"index": int(i), "torch_top1": int(torch_top1[i]),
                    "qonnx_top1": int(qonnx_top1[i]),
-                   "label": None if labels is None else int(labels[i])} for i in differ]
+                   "label": None if labels is None else int(labels[i]),
+                   "near_tie": bool(top2 is not None and top2[i, 1] - top2[i, 0] <= 1e-5 * spread)}
+                  for i in differ]
     report = ExportVerification(
         images=len(images), agreeing=len(images) - len(differ), mismatches=mismatches,
         max_abs_logit_diff=float(np.abs(torch_logits - qonnx_logits).max()) if len(images) else 0.0,

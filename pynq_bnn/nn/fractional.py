@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 the pynq_bnn developers
-r"""Fractional activations and the gated fractional binary conv of FracBNN (Zhang et al., FPGA 2021).
+r"""Fractional activations and the gated binary conv of FracBNN (Zhang et al., FPGA 2021).
 
 **2-bit activation** (:class:`FracActivation`), with :math:`\Delta = 2/3`:
 
 .. math:: q = \operatorname{round}\!\big((\operatorname{clamp}(x,-1,1)+1)/\Delta\big)\,\Delta - 1
-          \in \{-1, -\tfrac13, \tfrac13, 1\} = \tfrac23 s_M + \tfrac13 s_L,\quad s_M, s_L \in\{\pm1\}.
+          \in \{-1, -\tfrac13, \tfrac13, 1\} = \tfrac23 s_M + \tfrac13 s_L,\quad
+          s_M, s_L \in\{\pm1\}.
 
 The code ``round(1.5·clamp(x,-1,1) + 1.5) ∈ {0..3}`` is the ``FRAC2`` stream element of the
 hardware (MSB plane = code >> 1, LSB plane = code & 1); ``round`` is half-to-even (ties at
@@ -62,12 +63,22 @@ from brevitas.nn import QuantIdentity
 
 from pynq_bnn.nn.binarizers import binary_sign
 from pynq_bnn.nn.layers import BinaryConv2d
-from pynq_bnn.nn.recipes import BinaryAct
+from pynq_bnn.nn.recipes import BinaryAct, BinaryWeight
 
-__all__ = ["FracActivation", "FracBinaryConv2d", "frac_quantize", "frac_codes", "frac_planes",
-           "gate_target_loss"]
+__all__ = ["FracActivation", "FracBinaryConv2d", "UnitBinaryWeight", "frac_quantize",
+           "frac_codes", "frac_planes", "gate_target_loss"]
 
 STEP = 2.0 / 3.0
+
+
+class UnitBinaryWeight(BinaryWeight):
+    """±1 weights with the constant scale exactly 1 (Brevitas' binary recipe defaults to 0.1).
+
+    The gate threshold δ is compared with ``(2/3)·conv(s_M, W)``; with scale 1 its units are
+    plain integer accumulator units (times 2/3), independent of any recipe default.
+    """
+
+    scaling_const = 1.0
 
 
 def frac_codes(x: torch.Tensor) -> torch.Tensor:
@@ -158,11 +169,12 @@ class FracBinaryConv2d(BinaryConv2d):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=False, padding_mode="zeros", device=None, dtype=None, *,
                  gate_init: float = -1.0, gate_target: float = 3.0, gate_weight: float = 1e-5,
-                 **kwargs):
+                 weight_quant=UnitBinaryWeight, **kwargs):
         if padding_mode != "zeros":
             raise ValueError("FracBinaryConv2d supports zero padding only (padded taps add 0)")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device, dtype, **kwargs)
+                         groups, bias, padding_mode, device, dtype, weight_quant=weight_quant,
+                         **kwargs)
         self.delta = torch.nn.Parameter(torch.full((1, out_channels, 1, 1), float(gate_init)))
         self.gate_target, self.gate_weight = float(gate_target), float(gate_weight)
         self.msb_quant = QuantIdentity(act_quant=BinaryAct, return_quant_tensor=False)

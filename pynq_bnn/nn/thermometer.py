@@ -12,8 +12,8 @@ unary bits. With the resolution :math:`r` (FracBNN: 8) the level is
 rational :math:`p/r` (for a power-of-two :math:`r` the float quotient is exact). Because
 :math:`L` is non-decreasing in :math:`p`, every bit is one integer compare,
 :math:`b_i = [p \ge t_i]` with :math:`t_i = \min\{p : \operatorname{round}(p/r) > i\}`; for
-:math:`r = 8`: :math:`t = 5, 12, 21, 28, \dots, 244, 252` (``8k - 4`` for even ``k = i+1``, ``8k - 3``
-for odd ``k``, because a tie :math:`p/8 = k - 1/2` rounds to the even neighbour).
+:math:`r = 8`: :math:`t = 5, 12, 21, 28, \dots, 244, 252` (``8k - 4`` for even ``k = i+1``,
+``8k - 3`` for odd ``k``, because a tie :math:`p/8 = k - 1/2` rounds to the even neighbour).
 :func:`thermometer_thresholds` computes them by enumerating all 256 pixels.
 
 Channel order is colour-major: all ``levels`` bits of channel 0 (R), then channel 1 (G), then
@@ -23,7 +23,7 @@ No gradient flows into the pixels (there is nothing to train upstream).
 Exported QONNX pattern (see ``docs/export_patterns.md``)::
 
     global_in -> Quant(scale=1/255, zeropt=0, bits=8, signed=0)      # p/255, p = round(255 x)
-              -> Gather(axis=1, indices=[0]*L + [1]*L + [2]*L)        # channel c -> c·L .. c·L+L-1
+              -> Gather(axis=1, indices=[0]*L + [1]*L + [2]*L)    # c -> c·L .. c·L+L-1
               -> Sub(offset[1, C·L, 1, 1]),  offset_i = (t_i - 1/2)/255
               -> BipolarQuant(scale=1)                                # +1 iff p >= t_i
 

@@ -18,7 +18,10 @@ log = logging.getLogger("pynq_bnn.train")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pynq_bnn.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="zoo preset name (see --list-models)")
+    from pynq_bnn import zoo
+
+    parser.add_argument("--model", required=True,
+                        help=f"zoo preset name: {', '.join(zoo.list_presets())}")
     parser.add_argument("--data-dir", default=None,
                         help="folder with mnist/ and cifar10/ (default: $PYNQ_BNN_DATA)")
     parser.add_argument("--epochs", type=int, default=10)

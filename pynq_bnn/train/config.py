@@ -16,9 +16,8 @@ keeps the flip rate of every layer comparable (Liu et al., "How do Adam and trai
 help BNNs optimization?", ICML 2021, and FracBNN's Adam 1e-3 recipe), and a decaying LR lets the
 signs settle at the end. Weight decay is never applied to binary latent weights (it only pulls
 them towards 0, where signs flip randomly) nor to BatchNorm/scale parameters; it applies to
-full-precision weights only. Binary latent weights are clipped to [-1, 1] after each step
-(BinaryConnect, Courbariaux et al. 2015) so that a weight never drifts so far that it cannot flip
-back.
+full-precision weights only. Binary latent weights stay clipped to the quantizer's ``±scale``
+(Brevitas' in-place clamp, BinaryConnect-style), so a weight can always flip back.
 """
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -49,7 +48,6 @@ class TrainConfig:
         val_count: training images held out for validation / best-checkpoint selection (0: none).
         limit_train: use only the first N training images (after the validation split).
         seed: seed of model init, the split and the shuffling.
-        clip_latent: clip binary latent weights to [-1, 1] after each step.
         num_threads: torch CPU threads (0: torch's default).
     """
 
@@ -63,7 +61,6 @@ class TrainConfig:
     val_count: int = None
     limit_train: int = None
     seed: int = 0
-    clip_latent: bool = True
     num_threads: int = 0
 
     def to_dict(self) -> dict:

@@ -44,8 +44,12 @@ class DistContext:
 
 
 def _default_device(local_rank: int, device=None) -> torch.device:
+    """The given device (a bare ``"cuda"`` means this process's GPU), else CUDA if available."""
     if device is not None:
-        return torch.device(device)
+        device = torch.device(device)
+        if device.type == "cuda" and device.index is None:
+            return torch.device("cuda", local_rank % max(1, torch.cuda.device_count()))
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda", local_rank % torch.cuda.device_count())
     return torch.device("cpu")

@@ -4,6 +4,10 @@
 
 Loss: ``cross_entropy(logits, y) + model.regularization_loss()`` (e.g. FracBNN's gate-target
 term); the gradient of every binarizer is its surrogate (STE / ApproxSign / technique-specific).
+
+Binary latent weights need no extra clipping step here: the ``BinaryWeight`` recipe quantizes
+with Brevitas' ``ClampedBinaryQuant``, whose in-place clamp keeps every latent weight within
+``±scale`` at each forward pass (BinaryConnect-style clipping, Courbariaux et al. 2015).
 """
 import math
 import time
@@ -16,8 +20,7 @@ from pynq_bnn.checkpoint import unwrap_model
 from pynq_bnn.eval.metrics import predict_logits
 from pynq_bnn.utils.modules import binary_weight_modules
 
-__all__ = ["make_optimizer", "make_scheduler", "clip_latent_weights", "train_one_epoch",
-           "evaluate_set"]
+__all__ = ["make_optimizer", "make_scheduler", "train_one_epoch", "evaluate_set"]
 
 
 def make_optimizer(model: torch.nn.Module, config) -> torch.optim.Optimizer:
@@ -50,13 +53,6 @@ def make_scheduler(optimizer, config, steps_per_epoch: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-@torch.no_grad()
-def clip_latent_weights(model: torch.nn.Module, bound: float = 1.0) -> None:
-    """Clip every binary latent weight to ``[-bound, bound]`` in place (BinaryConnect)."""
-    for module in binary_weight_modules(unwrap_model(model)).values():
-        module.weight.clamp_(-bound, bound)
-
-
 def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, progress=False,
                     desc="train") -> dict:
     """Run one epoch; returns ``{"train_loss", "train_acc", "samples", "lr", "time_s"}`` of this rank."""
@@ -77,8 +73,6 @@ def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, prog
         loss.backward()
         optimizer.step()
         scheduler.step()
-        if config.clip_latent:
-            clip_latent_weights(model)
         if not torch.isfinite(loss.detach()):
             raise FloatingPointError(f"training loss became {float(loss)}; lower --lr")
         total_loss += loss.item() * len(y)

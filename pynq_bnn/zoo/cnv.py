@@ -26,7 +26,8 @@ same modules and ``state_dict`` keys):
 import torch
 
 from pynq_bnn.nn.lab import LearnableActivationBinarizer
-from pynq_bnn.nn.layers import BinaryActivation, BinaryConv2d, BinaryLinear, OutputScale, Uint8InputQuant
+from pynq_bnn.nn.layers import (BinaryActivation, BinaryConv2d, BinaryLinear, OutputScale,
+                                Uint8InputQuant)
 from pynq_bnn.nn.repconv import ChannelTile, rep_plan
 from pynq_bnn.nn.sdbnn import ASD_KINDS, WSDConv2d, WSDLinear, make_asd
 from pynq_bnn.zoo.base import BNNModel

@@ -12,7 +12,8 @@ from pynq_bnn.compiler.hw.frac_mvau import FracMVAU, frac2_planes
 
 
 def _layer(weights_bits, c_in, c_out, dim, k=3, pad=1, stride=1, **kw):
-    return FracMVAU("frac", ["x"], "y", {"weights": weights_bits, **kw.pop("params", {})},
+    weights = 2 * np.asarray(weights_bits) - 1  # bits -> decoded ±1 values
+    return FracMVAU("frac", ["x"], "y", {"weights": weights, **kw.pop("params", {})},
                     IFM_DIM=list(dim), IFM_CH=c_in, OFM_CH=c_out, K=k, PAD=pad, STRIDE=stride, **kw)
 
 
@@ -92,6 +93,10 @@ def test_bad_inputs_raise_clear_errors():
     layer = _layer(np.zeros((4, 10), dtype=int), 2, 4, (3, 3))
     with pytest.raises(ValueError, match="weights must be"):
         layer.reference(np.zeros((1, 3, 3, 2), dtype=int))
+    zero_weights = _layer(np.zeros((4, 18), dtype=int), 2, 4, (3, 3))
+    zero_weights.params["weights"] = np.zeros((4, 18), dtype=int)
+    with pytest.raises(ValueError, match="-1/\\+1"):
+        zero_weights.reference(np.zeros((1, 3, 3, 2), dtype=int))
     with pytest.raises(ValueError, match="0..3"):
         frac2_planes(np.array([4]))
     assert math.isclose(_layer(np.zeros((4, 18), dtype=int), 2, 4, (3, 3)).lsb_fraction(

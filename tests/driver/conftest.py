@@ -32,3 +32,19 @@ def write_small_package(directory, *, ip_control="ap_ctrl_hs", word_bits=64):
 def small_package(tmp_path):
     write_small_package(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def cifar_package(request, data_dir):
+    """Package of a real (narrow, BN-calibrated) CNV compiled by compile_qonnx; cached between
+    sessions under .pytest_cache, keyed by a hash of the sources."""
+    from pynq_bnn.driver.demo import demo_package
+
+    return demo_package("cifar10", request.config.cache.mkdir("pynq_bnn_packages"), data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def mnist_package(request, data_dir):
+    from pynq_bnn.driver.demo import demo_package
+
+    return demo_package("mnist", request.config.cache.mkdir("pynq_bnn_packages"), data_dir=data_dir)

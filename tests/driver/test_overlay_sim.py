@@ -108,3 +108,13 @@ def test_benchmark_reports_stages(overlay):
     assert set(result["stage_ms"]) == {"preprocess", "pack", "hardware", "unpack"}
     assert result["fps"] > 0 and result["hardware_fps"] >= result["fps"]
     assert 0 <= result["accelerator_compute_ms"] <= result["stage_ms"]["hardware"]
+
+
+def test_probe_and_explicit_activation(small_package, monkeypatch):
+    monkeypatch.delenv("PYNQ_BNN_SIMULATE", raising=False)
+    assert SimulatedDevice._probe_() == []
+    monkeypatch.setenv("PYNQ_BNN_SIMULATE", "1")
+    assert [type(d) for d in SimulatedDevice._probe_()] == [SimulatedDevice]
+    device = use_simulated_device(small_package, accelerator=checksum_accelerator)
+    assert pynq.Device.active_device is device and device.spec.model == "checksum"
+    assert device in pynq.Device.devices

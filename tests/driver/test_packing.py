@@ -94,3 +94,15 @@ def test_bad_values_raise_clear_errors():
         pack_stream(stream, np.zeros((1, 2, 2, 1), np.float32))
     with pytest.raises(InputError, match="bytes"):
         unpack_stream(stream, np.zeros(1, np.uint64), count=2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(stream_and_values())
+def test_same_bytes_as_the_hls_testbench_packing(case):
+    """The driver's DMA bytes equal the csim testbench words of compiler/hls/packing.py."""
+    hls_packing = pytest.importorskip("pynq_bnn.compiler.hls.packing")
+    stream, values = case
+    if values.shape[0] == 0:
+        return
+    testbench = hls_packing.pack_words(values, stream.elem_bits, stream.word_bits)
+    assert pack_stream(stream, values).tobytes() == testbench.tobytes()

@@ -26,7 +26,7 @@ import numpy as np
 from pynq_bnn.compiler.hls.packing import bytes_per_word, pack_words, unpack_words
 
 __all__ = ["CsimError", "StreamSpec", "ap_types_dir", "templates_dir", "compile_command",
-           "compile_cpp", "csim_layer", "run_executable"]
+           "compile_cpp", "csim_layer", "csim_layers", "LayerCase", "run_executable"]
 
 log = logging.getLogger(__name__)
 COMPILE_TIMEOUT_S = 900
@@ -109,56 +109,90 @@ def run_executable(args, timeout: float, cwd=None) -> None:
         raise CsimError(f"csim run failed ({proc.returncode}):\n{proc.stderr[-8000:]}")
 
 
-def _harness_body(in_specs, out_spec, call: str) -> str:
-    lines, names = [], {}
-    for i, spec in enumerate(in_specs):
+def _harness_case(index: int, case) -> str:
+    lines, names = [f"static void case_{index}(char** argv, unsigned reps) {{"], {}
+    for i, spec in enumerate(case.in_specs):
         names[f"in{i}"] = f"in{i}"
         lines.append(f'  hls::stream<ap_uint<{spec.word_bits}> > in{i}("in{i}");')
-        lines.append(f"  bnn_tb::load_stream<{spec.word_bits}>(argv[{2 + i}], in{i}, "
+        lines.append(f"  bnn_tb::load_stream<{spec.word_bits}>(argv[{i}], in{i}, "
                      f"(unsigned long)reps * {spec.words});")
-    lines.append(f'  hls::stream<ap_uint<{out_spec.word_bits}> > out("out");')
+    lines.append(f'  hls::stream<ap_uint<{case.out_spec.word_bits}> > out("out");')
     names.update(out="out", reps="reps")
-    lines.append("  " + string.Template(call).substitute(names))
-    lines.append(f"  bnn_tb::store_stream<{out_spec.word_bits}>(argv[{2 + len(in_specs)}], out, "
-                 f"(unsigned long)reps * {out_spec.words});")
-    return "\n".join(lines)
+    lines.append("  " + string.Template(case.call).substitute(names))
+    lines.append(f"  bnn_tb::store_stream<{case.out_spec.word_bits}>(argv[{len(case.in_specs)}], "
+                 f"out, (unsigned long)reps * {case.out_spec.words});")
+    return "\n".join(lines + ["}"])
 
 
-def csim_layer(includes, params_header: str, call: str, in_specs, out_spec: StreamSpec,
-               inputs, name: str = "layer", timeout: float = 120.0, work_dir=None) -> np.ndarray:
-    """Compile and run one layer template on integer inputs; return its integer outputs.
+@dataclass
+class LayerCase:
+    """One template call to simulate: what :func:`csim_layers` needs per case.
 
-    Args:
+    Attributes:
         includes: headers (``"bnn/mvau.hpp"``).
-        params_header: C++ constant arrays the call refers to.
+        params_header: C++ constant arrays the call refers to (identifiers unique per case).
         call: C++ statement with ``${in0}``.., ``${out}``, ``${reps}`` placeholders.
         in_specs / out_spec: :class:`StreamSpec` of the input streams and the output stream.
-        inputs: one integer array ``(N, count)`` per input stream (decoded lane codes).
+        inputs: one integer array ``(N, count)`` per input stream (raw lane codes).
+    """
+
+    includes: list
+    params_header: str
+    call: str
+    in_specs: list
+    out_spec: StreamSpec
+    inputs: list
+
+
+def csim_layers(cases, timeout: float = 120.0, work_dir=None) -> list:
+    """Compile all ``cases`` into ONE g++ harness (one compile) and run each; return outputs.
 
     Returns:
-        ``(N, out_spec.count)`` int64 array of output lane codes.
+        per case a ``(N, out_spec.count)`` int64 array of output lane codes.
     """
-    inputs = [np.asarray(x) for x in inputs]
-    reps = int(inputs[0].shape[0])
-    tpl = (templates_dir() / "project" / "layer_tb.cpp.tpl").read_text()
-    source = string.Template(tpl).substitute(
-        name=name, argc=3 + len(in_specs),
-        includes="\n".join(f'#include "{h}"' for h in includes),
-        params=params_header, body=_harness_body(in_specs, out_spec, call))
+    includes = []
+    for case in cases:
+        includes.extend(h for h in case.includes if h not in includes)
+    funcs = "\n\n".join(_harness_case(i, c) for i, c in enumerate(cases))
+    dispatch = "\n".join(f"    case {i}: case_{i}(argv + 3, reps); break;"
+                         for i in range(len(cases)))
+    source = "\n".join(
+        ['#include <cstdlib>', '#include "tb_io.hpp"']
+        + [f'#include "{h}"' for h in includes]
+        + [c.params_header for c in cases] + [funcs]
+        + ["int main(int argc, char** argv) {",
+           "  if (argc < 4) return 1;",
+           "  const unsigned reps = (unsigned)std::atoi(argv[2]);",
+           "  switch (std::atoi(argv[1])) {", dispatch, "    default: return 1;", "  }",
+           "  return 0;", "}"])
     tmp = Path(tempfile.mkdtemp(prefix="pynq_bnn_csim_", dir=work_dir))
     try:
         (tmp / "layer_tb.cpp").write_text(source)
-        exe = compile_cpp([tmp / "layer_tb.cpp"], tmp / "layer_tb", opt="-O1")
-        in_paths = []
-        for i, (spec, values) in enumerate(zip(in_specs, inputs)):
-            path = tmp / f"in{i}.bin"
-            pack_words(values.reshape(reps, spec.count), spec.elem_bits, spec.word_bits).tofile(path)
-            in_paths.append(path)
-        out_path = tmp / "out.bin"
-        run_executable([exe, reps, *in_paths, out_path], timeout)
-        raw = np.fromfile(out_path, dtype=np.uint8)
-        raw = raw.reshape(reps, out_spec.words, bytes_per_word(out_spec.word_bits))
-        return unpack_words(raw, out_spec.elem_bits, out_spec.word_bits, out_spec.count,
-                            out_spec.signed)
+        exe = compile_cpp([tmp / "layer_tb.cpp"], tmp / "layer_tb", opt="-O0")
+        results = []
+        for index, case in enumerate(cases):
+            inputs = [np.asarray(x) for x in case.inputs]
+            reps = int(inputs[0].shape[0])
+            in_paths = []
+            for i, (spec, values) in enumerate(zip(case.in_specs, inputs)):
+                path = tmp / f"c{index}_in{i}.bin"
+                pack_words(values.reshape(reps, spec.count), spec.elem_bits,
+                           spec.word_bits).tofile(path)
+                in_paths.append(path)
+            out_path = tmp / f"c{index}_out.bin"
+            run_executable([exe, index, reps, *in_paths, out_path], timeout)
+            spec = case.out_spec
+            raw = np.fromfile(out_path, dtype=np.uint8)
+            raw = raw.reshape(reps, spec.words, bytes_per_word(spec.word_bits))
+            results.append(unpack_words(raw, spec.elem_bits, spec.word_bits, spec.count,
+                                        spec.signed))
+        return results
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def csim_layer(includes, params_header: str, call: str, in_specs, out_spec: StreamSpec,
+               inputs, timeout: float = 120.0, work_dir=None) -> np.ndarray:
+    """Compile and run one layer template (see :class:`LayerCase`); return its outputs."""
+    case = LayerCase(list(includes), params_header, call, list(in_specs), out_spec, list(inputs))
+    return csim_layers([case], timeout, work_dir)[0]

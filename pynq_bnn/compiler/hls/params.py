@@ -3,9 +3,11 @@
 """C++ text of layer parameters in the formats of CONTRACT.md section 4.
 
 Layer owners call these helpers from ``render_hls()`` so that every params header has the same
-layout: weights ``ap_uint<SIMD*WBITS> <id>_w[PE][TILES]`` (tile ``nf*SF + sf``, lane ``s`` =
-``W[nf*PE + pe][sf*SIMD + s]``), thresholds ``bnn::Thresholds<NF,PE,NT,ap_int<TB>,OUT_BIAS>``,
-lookup tables ``bnn::Lut<NF,PE,IN_MIN,ENTRIES,TOut>``.
+layout: weights ``bnn::PackedWeights<PE, TILES, SIMD*WBITS> <id>_w`` (tile ``nf*SF + sf``, lane
+``s`` = ``W[nf*PE + pe][sf*SIMD + s]``, words stored as 64-bit chunks), thresholds
+``bnn::Thresholds<NF,PE,NT,int,OUT_BIAS> <id>_act``, lookup tables
+``bnn::Lut<NF,PE,IN_MIN,ENTRIES,int> <id>_act``. Plain integer arrays keep big weight sets fast
+to compile (class-type arrays of ap_uint made g++ take minutes).
 """
 from __future__ import annotations
 
@@ -46,12 +48,6 @@ def encode_lanes(values, kind: str, bits: int) -> np.ndarray:
     return values & ((1 << bits) - 1)
 
 
-def _word_literal(value: int, width: int) -> str:
-    if width <= 64:
-        return f"0x{value:x}ULL"
-    return f'ap_uint<{width}>("{value:x}", 16)'
-
-
 def _pack_lanes(lanes: np.ndarray, bits: int) -> list:
     """Python ints of lanes packed LSB-first along the last axis (vectorized per 64-bit chunk)."""
     lanes = lanes.astype(np.uint64)
@@ -75,7 +71,7 @@ def _braces(items) -> str:
 
 def weights_cpp(ident: str, weights, pe: int, simd: int, kind: str = _BIPOLAR,
                 bits: int = 1) -> str:
-    """``const ap_uint<SIMD*BITS> <ident>_w[PE][TILES]`` for a weight matrix ``(MH, MW)``.
+    """``bnn::PackedWeights<PE, TILES, SIMD*BITS> <ident>_w`` for a weight matrix ``(MH, MW)``.
 
     Args:
         ident: C identifier prefix (:func:`cname` of the layer name).
@@ -94,9 +90,16 @@ def weights_cpp(ident: str, weights, pe: int, simd: int, kind: str = _BIPOLAR,
     # (nf, pe, sf, simd) -> words[pe][nf*sf_count + sf]
     tiles = codes.reshape(nf, pe, sf, simd).transpose(1, 0, 2, 3).reshape(pe, nf * sf, simd)
     words = _pack_lanes(tiles, bits)
-    rows = [_braces(_word_literal(word, width) for word in pe_row) for pe_row in words]
-    return (f"static const ap_uint<{width}> {ident}_w[{pe}][{nf * sf}] =\n"
-            + _braces(rows) + ";\n")
+    chunks = -(-width // 64)
+    mask = (1 << 64) - 1
+    rows = [_braces(_braces(f"0x{(word >> (64 * c)) & mask:x}ULL" for c in range(chunks))
+                    for word in pe_row) for pe_row in words]
+    typ = f"bnn::PackedWeights<{pe}, {nf * sf}, {width}>"
+    return f"static const {typ} {ident}_w = {{\n" + _braces(rows) + "};\n"
+
+
+def _ctype(bits: int) -> str:
+    return "int" if bits <= 32 else "long long"
 
 
 def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0) -> str:
@@ -118,7 +121,7 @@ def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0)
     neg_pe = neg.reshape(nf, pe).T
     thr_text = _braces(_braces(_braces(str(v) for v in row) for row in block) for block in by_pe)
     neg_text = _braces(_braces(str(int(v)) for v in row) for row in neg_pe)
-    typ = f"bnn::Thresholds<{nf}, {pe}, {nt}, ap_int<{tb}>, {int(out_bias)}>"
+    typ = f"bnn::Thresholds<{nf}, {pe}, {nt}, {_ctype(tb)}, {int(out_bias)}>"
     return f"static const {typ} {ident}_act = {{\n{thr_text},\n{neg_text}}};\n"
 
 
@@ -129,7 +132,7 @@ def table_cpp(ident: str, table, in_min: int, out_bits: int, signed: bool, pe: i
     if channels % pe:
         raise ValueError(f"PE={pe} does not divide the {channels} channels")
     nf = channels // pe
-    out_t = f"ap_{'int' if signed else 'uint'}<{out_bits}>"
+    out_t = _ctype(out_bits + 1)
     by_pe = table.reshape(nf, pe, entries).transpose(1, 0, 2)
     text = _braces(_braces(_braces(str(v) for v in row) for row in block) for block in by_pe)
     typ = f"bnn::Lut<{nf}, {pe}, {int(in_min)}, {entries}, {out_t}>"

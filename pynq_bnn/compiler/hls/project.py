@@ -36,8 +36,8 @@ __all__ = ["Project", "render_project", "write_project", "load_project", "DMA_NA
            "ACCEL_NAME", "CONTROL_REGISTERS"]
 
 log = logging.getLogger(__name__)
-DMA_NAME = "dma"
-ACCEL_NAME = "accel"
+DMA_NAME = "axi_dma_0"  # names shared with pynq_bnn.driver.spec defaults
+ACCEL_NAME = "bnn_top_0"
 # ap_ctrl_hs control block of the HLS IP (s_axilite bundle "control").
 CONTROL_REGISTERS = {"ap_ctrl": 0x00, "gie": 0x04, "ier": 0x08, "isr": 0x0C, "num_images": 0x10}
 

@@ -24,6 +24,7 @@ __all__ = ["HlsRenderError", "StreamIO", "TopLevel", "render_top"]
 
 AXI_OUT = "<axi out>"
 LIBRARY_INCLUDES = ("bnn/axi.hpp", "bnn/streams.hpp")
+OUTPUT_ELEM_BITS = (8, 16, 32)  # output elements are widened to a numpy-viewable width
 
 
 class HlsRenderError(ValueError):
@@ -127,7 +128,7 @@ def render_top(graph, axi_width: int) -> TopLevel:
             raise HlsRenderError(f"stream {s.name!r}: {s.count} elements per image are not a "
                                  f"multiple of the producer's {s.lanes} lanes")
 
-    out_elem = out_stream.bits
+    out_elem = next(b for b in OUTPUT_ELEM_BITS if b >= out_stream.bits)
     out_signed = graph.layers[-1].out_type().kind == "INT" if graph.layers else False
     in_words = -(-in_count * 8 // axi_width)
     out_words = -(-out_stream.count * out_elem // axi_width)
@@ -196,8 +197,15 @@ def render_top(graph, axi_width: int) -> TopLevel:
             final_var = final
     if final_var is None:
         final_var = source.var
-    body.append(f"  bnn::resize<{out_stream.width}, {axi_width}, {out_stream.words}, {out_words}>"
-                f"({final_var}, axi_out, num_images);")
+    if out_elem != out_stream.bits:
+        kind = "INT" if out_signed else "UINT"
+        wide = f"{final_var}_x{out_elem}"
+        decls.append((wide, out_stream.lanes * out_elem, 2))
+        body.append(f"  bnn::widen<{out_stream.lanes}, {out_stream.bits}, {out_elem}, bnn::{kind}, "
+                    f"{out_stream.words}>({final_var}, {wide}, num_images);")
+        final_var = wide
+    body.append(f"  bnn::resize<{out_stream.lanes * out_elem}, {axi_width}, {out_stream.words}, "
+                f"{out_words}>({final_var}, axi_out, num_images);")
     decls.append(("axi_out", axi_width, 2))
     body.append(f"  bnn::stream_to_axi<{axi_width}, {out_words}>(axi_out, out_stream, "
                 "num_images);")

@@ -29,14 +29,15 @@ plane, no gate), e.g. FracBNN's thermometer-input first conv (96 binary channels
 
 Hardware mapping: one SWU with a tap-valid bit, PE×SIMD XNOR lanes per plane (both planes in
 parallel, so cycles equal a binary MVAU's), a per-channel gate comparator, the ``2·acc_M`` shift
-and a conditional add, then the optional threshold compare. Weights: MH×MW bits in the layer.
-Weight order along MW: ``(kh, kw, c)``, channels last (the window's stream order).
+and a conditional add, then the optional threshold compare. Weights: ``params['weights']`` ``(MH, MW)`` decoded ±1 values (as C1's MVAU; the HLS packing
+stores bit 1 for +1). Weight order along MW: ``(kh, kw, c)``, channels last (the window order).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from pynq_bnn.compiler.cost import accumulator, layer_control, memory, threshold_compare, xnor_popcount
+from pynq_bnn.compiler.cost import (accumulator, layer_control, memory, threshold_compare,
+                                   xnor_popcount)
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
 from pynq_bnn.compiler.hw.requantize import apply_thresholds, stream_type_for_range
 
@@ -187,10 +188,12 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
 
     def accumulate(self, x: np.ndarray) -> tuple:
         """``(acc_M, acc_L, mask, acc)`` for a batch; ``acc_L``/``mask`` are None for BIPOLAR."""
-        weights = 2 * np.asarray(self.params["weights"], dtype=np.int64) - 1
+        weights = np.asarray(self.params["weights"], dtype=np.int64)
         if weights.shape != (self.OFM_CH, self.mw):
             raise ValueError(f"{self.name}: weights must be (OFM_CH, K*K*IFM_CH) = "
                              f"{(self.OFM_CH, self.mw)}, got {weights.shape}")
+        if not np.all(np.abs(weights) == 1):
+            raise ValueError(f"{self.name}: weights must be the decoded values -1/+1")
         planes = self._planes(np.asarray(x, dtype=np.int64))
         acc_m = _bipolar_matmul(planes[0], weights)
         if len(planes) == 1:

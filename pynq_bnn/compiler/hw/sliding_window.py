@@ -11,7 +11,8 @@ Zero padding must add 0 to the accumulator, exactly like the float convolution. 
 streams pad with the element 0. ``BIPOLAR`` (±1) and ``FRAC2`` streams have no code for 0, so a
 padded window stream carries the decoded values as ``INT2`` (−1, 0, +1) or ``INT3`` (−3..3)
 elements: one extra bit per element in the window stream, and the MVAU treats them as signed
-inputs. Hardware: a line buffer of :math:`K_h` rows (``bnn::sliding_window``).
+inputs (hardware: ``bnn::widen`` in front of the window). Hardware: ``bnn::sliding_window``,
+which buffers the frame and then reads every window out.
 """
 from __future__ import annotations
 
@@ -89,30 +90,26 @@ class SlidingWindow(HWLayer, kind="SlidingWindow"):
         return []
 
     def cycles(self) -> int:
-        """FINN ConvolutionInputGenerator estimate: ``Wp*Kh*C/SIMD`` to fill the buffer, then per
-        output row ``max(OW*Kh*Kw*C/SIMD (write), Sh*Wp*C/SIMD (read))``."""
-        (kh, kw), sh = self.kernel, self.stride[0]
+        """Cycles per image of the frame-buffered template (CONTRACT.md):
+        ``IH*IW*C/SIMD`` (write) + ``OH*OW*Kh*Kw*C/SIMD`` (read out every window)."""
+        (ih, iw), (kh, kw) = self.ifm_dim, self.kernel
         oh, ow = self.ofm_dim
-        wp = self.padded_dim[1]
         folds = self.channels // self.SIMD
-        write = ow * kh * kw * folds
-        read = sh * wp * folds
-        return wp * kh * folds + oh * max(write, read)
+        return int(ih) * int(iw) * folds + oh * ow * int(kh) * int(kw) * folds
 
     def resources(self, board=None) -> Resources:
-        """Line buffer of ``Kh`` padded rows (``Kh*Wp*C/SIMD`` words of ``SIMD*bits``) + control."""
-        bits = self.in_types()[0].bits
-        depth = int(self.kernel[0]) * self.padded_dim[1] * (self.channels // self.SIMD)
-        return memory(depth=depth, width=self.SIMD * bits) + layer_control(
-            self.SIMD * self.out_type().bits)
+        """Frame buffer ``IH*IW*C/SIMD`` words of ``SIMD*bits`` (window elements) + control."""
+        bits = self.out_type().bits
+        depth = int(self.ifm_dim[0]) * int(self.ifm_dim[1]) * (self.channels // self.SIMD)
+        return memory(depth=depth, width=self.SIMD * bits) + layer_control(self.SIMD * bits)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         h, w, c = self.in_shapes()[0]
         x = np.asarray(x).reshape(-1, h, w, c)
         if self.padded:
             top, left, bottom, right = (int(p) for p in self.pad)
-            values = decode_values(x, self.in_types()[0]).astype(np.int8 if self.out_type().bits
-                                                                 <= 8 else np.int32)
+            values = decode_values(x, self.in_types()[0])
+            values = values.astype(np.int16 if self.in_types()[0].bits < 16 else np.int64)
             x = np.pad(values, ((0, 0), (top, bottom), (left, right), (0, 0)))
         (kh, kw), (sh, sw) = self.kernel, self.stride
         oh, ow = self.ofm_dim

@@ -32,6 +32,7 @@ Rules run in graph order over the streamlined model: every node must be consumed
 rule; a node left over raises ``UnsupportedGraphError`` naming it. The graph input is the uint8
 pixel stream (channels last); the graph output (integer scores) gets a LabelSelect.
 """
+from pynq_bnn.compiler.hw import label_select as _label_select  # noqa: F401 (registers the kind)
 from pynq_bnn.compiler.lower.base import LoweringContext, LoweringRule, StreamInfo, lower_model
 from pynq_bnn.compiler.lower.layout import FlattenRule
 from pynq_bnn.compiler.lower.mac import ConvRule, MatMulRule

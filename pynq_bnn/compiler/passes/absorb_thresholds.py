@@ -9,7 +9,8 @@ For a segment ``S -> scales -> layout -> MAC(W_int * s_w) -> tail -> quantizer``
    ``S`` (its qonnx DataType; 0 is added when a Conv pads);
 2. the tail is evaluated on every integer ``a`` of that range, fed with the float value the graph
    computes for it, ``float32(a) * (s_in * s_w)`` (exact when the scales are powers of two, as for
-   every binary layer; otherwise the float graph itself rounds per image);
+   every binary layer; otherwise the float graph itself rounds per image); a Conv bias is added
+   to that value as the first per-channel op;
 3. the levels give thresholds (+ ``neg`` flags, applied by a ``Mul(±1)``); the scale nodes are
    removed, the weights replaced by ``W_int`` and the tail + quantizer by the MultiThreshold
    (followed by ``Mul(s_out)`` when the quantizer scale is not 1, absorbed by the next segment).
@@ -105,6 +106,8 @@ class AbsorbThresholds(Pass):
         values = domain.astype(np.float32)[:, None] * np.ones(channels, np.float32)
         if seg.mac is not None:
             values = values * _channel_scale(model, seg, channels)[None, :]
+            if seg.bias is not None:  # Conv bias: the first per-channel op of the tail
+                values = values + seg.bias[None, :]
         values = values.reshape((domain.size, channels) + (1,) * (rank - 2))
         nodes = seg.tail + ([seg.quant] if seg.quant is not None else [])
         out = evaluate_tail(model, nodes, seg.tail_input, values) if nodes else values
@@ -182,6 +185,8 @@ class AbsorbThresholds(Pass):
         model.set_tensor_datatype(name, DataType["BIPOLAR"] if is_bipolar else int_dtype_for(
             int(seg.weights.min()), int(seg.weights.max())))
         seg.mac.input[1] = name
+        if seg.bias is not None:
+            del seg.mac.input[2]
         for node in seg.weight_nodes:
             if not consumers(model, node.output[0]):
                 remove_node(model, node)

@@ -37,6 +37,7 @@ class Segment:
     weights: np.ndarray | None = None
     weight_scale: np.ndarray | None = None
     weight_nodes: list = field(default_factory=list)
+    bias: np.ndarray | None = None
     tail: list = field(default_factory=list)
     quant: object = None
 
@@ -126,6 +127,11 @@ def find_segment(model, source: str, node):
             return None
         seg.mac, seg.weights, seg.weight_scale, seg.weight_nodes = node, weights, scale, \
             weight_nodes
+        if len(node.input) > 2 and node.input[2]:
+            bias = model.get_initializer(node.input[2])
+            if bias is None:
+                return None
+            seg.bias = np.asarray(bias, dtype=np.float32).reshape(-1)
         out_shape = model.get_tensor_shape(node.output[0])
         return _walk_tail(model, seg, node.output[0], single_consumer(model, node.output[0]),
                           out_shape[1], len(out_shape))

@@ -158,8 +158,9 @@ def derive_thresholds(node, counts: np.ndarray, domain: np.ndarray, lo: np.ndarr
             neg[c] = 1
             thresholds[c] = _first_at_least(levels[::-1], -inputs[::-1], n, -int(lo[c]) + 1)
         else:
-            bad = int(inputs[1:][np.argmax(steps != steps[0])]) if steps.size else 0
+            rise, fall = int(inputs[1:][steps > 0][0]), int(inputs[1:][steps < 0][0])
             raise UnsupportedGraphError(node, f"ends a tail that is not monotone in its integer "
-                                        f"input on channel {c} (direction changes near {bad}); "
-                                        "only monotone per-channel functions become thresholds")
+                                        f"input on channel {c} (its level rises at {rise} and "
+                                        f"falls at {fall}); only monotone per-channel functions "
+                                        "become thresholds")
     return thresholds, neg

@@ -1,42 +1,44 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 the pynq_bnn developers
-"""Each streaming template, compiled with g++ in a one-layer harness, against a numpy oracle.
+"""Each streaming template, compiled with g++, against a tiny independent numpy oracle.
 
-The oracles here are deliberately tiny and independent of the HW layer classes (they state the
-contract of CONTRACT.md); the layer classes' own ``reference()`` is compared in
-``test_layers_csim.py``.
+All cases are compiled into ONE harness (one g++ run for the module, see ``csim_layers``); each
+test then checks its own case. The oracles state the contract of CONTRACT.md; the layer classes'
+own ``reference()`` is compared through whole graphs in ``test_project.py``.
 """
 import numpy as np
 import pytest
 
-from pynq_bnn.compiler.hls.csim import StreamSpec, csim_layer
-from pynq_bnn.compiler.hls.params import thresholds_cpp, weights_cpp
+from pynq_bnn.compiler.hls.csim import LayerCase, StreamSpec, csim_layers
+from pynq_bnn.compiler.hls.params import table_cpp, thresholds_cpp, weights_cpp
 
-pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-def _bits(rng, *shape):
-    return rng.integers(0, 2, size=shape)
+CASES = {}
 
 
-def test_mvau_binary_thresholds_with_neg():
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+@case
+def mvau_binary():
     rng = np.random.default_rng(1)
     mw, mh, simd, pe, pix, n = 12, 8, 4, 2, 3, 4
     w = rng.choice([-1, 1], size=(mh, mw))
-    x = _bits(rng, n, pix, mw)
+    x = rng.integers(0, 2, size=(n, pix, mw))
     thr = rng.integers(-4, 5, size=(mh, 1))
     neg = rng.random(mh) > 0.5
     params = weights_cpp("L_m", w, pe, simd) + thresholds_cpp("L_m", thr, pe, neg)
     call = (f"bnn::mvau<{mw}, {mh}, {simd}, {pe}, {pix}, bnn::BIPOLAR, 1, bnn::BIPOLAR, 1, "
             "ap_int<16>, 1>(${in0}, ${out}, L_m_w, L_m_act, ${reps});")
-    got = csim_layer(["bnn/mvau.hpp"], params, call, [StreamSpec(simd, 1, pix * mw)],
-                     StreamSpec(pe, 1, pix * mh), [x.reshape(n, -1)])
     acc = np.einsum("npk,ok->npo", 2 * x - 1, w)
     want = (np.where(neg, -acc, acc) >= thr[:, 0]).astype(int)
-    np.testing.assert_array_equal(got.reshape(want.shape), want)
+    return (LayerCase(["bnn/mvau.hpp"], params, call, [StreamSpec(simd, 1, pix * mw)],
+                      StreamSpec(pe, 1, pix * mh), [x.reshape(n, -1)]), want.reshape(n, -1))
 
 
-def test_mvau_uint8_input_multithreshold_and_int8_raw_acc():
+@case
+def mvau_uint8_multithreshold():
     rng = np.random.default_rng(2)
     mw, mh, simd, pe, pix, n = 9, 4, 3, 4, 2, 3
     w = rng.choice([-1, 1], size=(mh, mw))
@@ -45,72 +47,109 @@ def test_mvau_uint8_input_multithreshold_and_int8_raw_acc():
     params = weights_cpp("L_a", w, pe, simd) + thresholds_cpp("L_a", thr, pe, out_bias=-2)
     call = (f"bnn::mvau<{mw}, {mh}, {simd}, {pe}, {pix}, bnn::UINT, 8, bnn::BIPOLAR, 1, "
             "ap_int<20>, 2>(${in0}, ${out}, L_a_w, L_a_act, ${reps});")
-    got = csim_layer(["bnn/mvau.hpp"], params, call, [StreamSpec(simd * 8, 8, pix * mw)],
-                     StreamSpec(pe * 2, 2, pix * mh, signed=True), [x.reshape(n, -1)])
     acc = np.einsum("npk,ok->npo", x, w)
     want = -2 + (acc[..., None] >= thr[None, None]).sum(-1)
-    np.testing.assert_array_equal(got.reshape(want.shape), want)
+    return (LayerCase(["bnn/mvau.hpp"], params, call, [StreamSpec(simd * 8, 8, pix * mw)],
+                      StreamSpec(pe * 2, 2, pix * mh, signed=True), [x.reshape(n, -1)]),
+            want.reshape(n, -1))
 
+
+@case
+def mvau_int8_weights_raw_acc_wide_words():
+    rng = np.random.default_rng(7)
+    mw, mh, simd, pe, n = 20, 4, 10, 2, 3   # 80-bit weight words: two 64-bit chunks
     w8 = rng.integers(-128, 128, size=(mh, mw))
-    xb = _bits(rng, n, 1, mw)
-    call = (f"bnn::mvau<{mw}, {mh}, {simd}, 2, 1, bnn::BIPOLAR, 1, bnn::INT, 8, ap_int<16>, 16>"
-            "(${in0}, ${out}, L_b_w, bnn::PassThrough(), ${reps});")
-    got = csim_layer(["bnn/mvau.hpp"], weights_cpp("L_b", w8, 2, simd, "INT", 8), call,
-                     [StreamSpec(simd, 1, mw)], StreamSpec(32, 16, mh, signed=True),
-                     [xb.reshape(n, -1)])
-    np.testing.assert_array_equal(got, (2 * xb[:, 0] - 1) @ w8.T)
+    xb = rng.integers(0, 2, size=(n, mw))
+    call = (f"bnn::mvau<{mw}, {mh}, {simd}, {pe}, 1, bnn::BIPOLAR, 1, bnn::INT, 8, ap_int<16>, "
+            "16>(${in0}, ${out}, L_b_w, bnn::PassThrough(), ${reps});")
+    return (LayerCase(["bnn/mvau.hpp"], weights_cpp("L_b", w8, pe, simd, "INT", 8), call,
+                      [StreamSpec(simd, 1, mw)], StreamSpec(pe * 16, 16, mh, signed=True), [xb]),
+            (2 * xb - 1) @ w8.T)
 
 
-def test_label_select_topk_ties_go_to_lower_index():
+@case
+def threshold_lut():
+    rng = np.random.default_rng(8)
+    ch, pe, pix, n, lo, hi = 4, 2, 3, 2, -5, 6
+    x = rng.integers(lo, hi + 1, size=(n, pix, ch))
+    table = rng.integers(-8, 8, size=(ch, hi - lo + 1))      # non-monotone rows
+    call = (f"bnn::threshold_stream<{ch}, {pe}, {pix}, bnn::INT, 4, 4>(${{in0}}, ${{out}}, "
+            "L_t_act, ${reps});")
+    want = table[np.arange(ch), x - lo]
+    return (LayerCase(["bnn/activations.hpp"], table_cpp("L_t", table, lo, 4, True, pe), call,
+                      [StreamSpec(pe * 4, 4, pix * ch)], StreamSpec(pe * 4, 4, pix * ch, True),
+                      [x.reshape(n, -1)]), want.reshape(n, -1))
+
+
+@case
+def label_select_ties():
     rng = np.random.default_rng(3)
     n, labels, pe, k = 6, 10, 2, 3
-    x = rng.integers(-3, 3, size=(n, labels))  # many ties
+    x = rng.integers(-3, 3, size=(n, labels))  # many ties: lower index first
     call = (f"bnn::label_select<{labels}, {pe}, {k}, bnn::INT, 8, 8>(${{in0}}, ${{out}}, "
             "${reps});")
-    got = csim_layer(["bnn/label_select.hpp"], "", call, [StreamSpec(pe * 8, 8, labels)],
-                     StreamSpec(8, 8, k), [x])
-    want = np.argsort(-x, axis=1, kind="stable")[:, :k]
-    np.testing.assert_array_equal(got, want)
+    return (LayerCase(["bnn/label_select.hpp"], "", call, [StreamSpec(pe * 8, 8, labels)],
+                      StreamSpec(8, 8, k), [x]), np.argsort(-x, axis=1, kind="stable")[:, :k])
 
 
-@pytest.mark.parametrize("k,stride,pad", [(3, 1, 0), (3, 2, 1)])
-def test_sliding_window_order_and_padding(k, stride, pad):
+def _window_case(k, stride, pad):
     rng = np.random.default_rng(4)
     n, ih, iw, ch, simd = 2, 5, 6, 4, 2
     x = rng.integers(0, 4, size=(n, ih, iw, ch))
-    call = (f"bnn::sliding_window<{k}, {stride}, {pad}, {ih}, {iw}, {ch}, {simd}, 2, 3>"
-            "(${in0}, ${out}, ${reps});")
+    call = (f"bnn::sliding_window<{k}, {k}, {stride}, {stride}, {pad}, {pad}, {pad}, {pad}, "
+            f"{ih}, {iw}, {ch}, {simd}, 2, 3>(${{in0}}, ${{out}}, ${{reps}});")
     oh, ow = (ih + 2 * pad - k) // stride + 1, (iw + 2 * pad - k) // stride + 1
-    got = csim_layer(["bnn/sliding_window.hpp"], "", call, [StreamSpec(simd * 2, 2, ih * iw * ch)],
-                     StreamSpec(simd * 2, 2, oh * ow * k * k * ch), [x.reshape(n, -1)])
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=3)
     want = np.stack([padded[:, oy * stride:oy * stride + k, ox * stride:ox * stride + k, :]
                      for oy in range(oh) for ox in range(ow)], axis=1)
-    np.testing.assert_array_equal(got, want.reshape(n, -1))
+    return (LayerCase(["bnn/sliding_window.hpp"], "", call,
+                      [StreamSpec(simd * 2, 2, ih * iw * ch)],
+                      StreamSpec(simd * 2, 2, oh * ow * k * k * ch), [x.reshape(n, -1)]),
+            want.reshape(n, -1))
 
 
-def test_max_pool_bipolar_and_int_floor_mode():
+CASES["window_valid"] = lambda: _window_case(3, 1, 0)
+CASES["window_pad_stride2"] = lambda: _window_case(3, 2, 1)
+
+
+def _pool_case(kind, bits, lo, hi):
     rng = np.random.default_rng(5)
     n, ih, iw, ch, pe = 2, 5, 4, 4, 2
-    for kind, bits, lo, hi in (("BIPOLAR", 1, 0, 2), ("INT", 4, -8, 8)):
-        x = rng.integers(lo, hi, size=(n, ih, iw, ch))
-        call = (f"bnn::max_pool<2, {ih}, {iw}, {ch}, {pe}, bnn::{kind}, {bits}>"
-                "(${in0}, ${out}, ${reps});")
-        got = csim_layer(["bnn/pool.hpp"], "", call, [StreamSpec(pe * bits, bits, ih * iw * ch)],
-                         StreamSpec(pe * bits, bits, 2 * 2 * ch, signed=kind == "INT"),
-                         [x.reshape(n, -1)])
-        want = x[:, :4, :4].reshape(n, 2, 2, 2, 2, ch).max(axis=(2, 4))
-        np.testing.assert_array_equal(got, want.reshape(n, -1))
+    x = rng.integers(lo, hi, size=(n, ih, iw, ch))
+    call = (f"bnn::max_pool<2, 2, {ih}, {iw}, {ch}, {pe}, bnn::{kind}, {bits}>"
+            "(${in0}, ${out}, ${reps});")
+    want = x[:, :4, :4].reshape(n, 2, 2, 2, 2, ch).max(axis=(2, 4))
+    return (LayerCase(["bnn/pool.hpp"], "", call, [StreamSpec(pe * bits, bits, ih * iw * ch)],
+                      StreamSpec(pe * bits, bits, 2 * 2 * ch, signed=kind == "INT"),
+                      [x.reshape(n, -1)]), want.reshape(n, -1))
 
 
-@pytest.mark.parametrize("in_w,out_w,count", [(64, 24, 40), (6, 64, 33), (16, 16, 8)])
-def test_resize_repacks_bits_exactly(in_w, out_w, count):
+CASES["maxpool_bipolar"] = lambda: _pool_case("BIPOLAR", 1, 0, 2)
+CASES["maxpool_int_floor"] = lambda: _pool_case("INT", 4, -8, 8)
+
+
+def _resize_case(in_w, out_w, count):
     rng = np.random.default_rng(6)
-    n, bits = 3, 2
-    x = rng.integers(0, 4, size=(n, count))
-    in_words = -(-count * bits // in_w)
-    out_words = -(-count * bits // out_w)
+    x = rng.integers(0, 4, size=(3, count))
+    in_words, out_words = -(-count * 2 // in_w), -(-count * 2 // out_w)
     call = f"bnn::resize<{in_w}, {out_w}, {in_words}, {out_words}>(${{in0}}, ${{out}}, ${{reps}});"
-    got = csim_layer(["bnn/streams.hpp"], "", call, [StreamSpec(in_w, bits, count)],
-                     StreamSpec(out_w, bits, count), [x])
-    np.testing.assert_array_equal(got, x)
+    return (LayerCase(["bnn/streams.hpp"], "", call, [StreamSpec(in_w, 2, count)],
+                      StreamSpec(out_w, 2, count), [x]), x)
+
+
+CASES["resize_narrow"] = lambda: _resize_case(64, 24, 40)
+CASES["resize_wide_padded"] = lambda: _resize_case(6, 64, 33)
+CASES["resize_same"] = lambda: _resize_case(16, 16, 8)
+
+
+@pytest.fixture(scope="module")
+def results():
+    built = {name: make() for name, make in CASES.items()}
+    outputs = csim_layers([c for c, _ in built.values()])
+    return {name: (out, want) for (name, (_, want)), out in zip(built.items(), outputs)}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_template_matches_oracle(results, name):
+    got, want = results[name]
+    np.testing.assert_array_equal(got, np.asarray(want).reshape(got.shape))

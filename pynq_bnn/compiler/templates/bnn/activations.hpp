@@ -15,7 +15,7 @@ namespace bnn {
 template <unsigned NF, unsigned PE, unsigned NT, typename TThr, int OUT_BIAS = 0>
 struct Thresholds {
   TThr thr[PE][NF][NT];
-  ap_uint<1> neg[PE][NF];
+  unsigned char neg[PE][NF];
 
   long long activate(unsigned nf, unsigned pe, long long a) const {
 #pragma HLS INLINE
@@ -23,7 +23,7 @@ struct Thresholds {
     long long count = OUT_BIAS;
     for (unsigned k = 0; k < NT; k++) {
 #pragma HLS UNROLL
-      count += (v >= (long long)thr[pe][nf][k].to_int64()) ? 1 : 0;
+      count += (v >= (long long)thr[pe][nf][k]) ? 1 : 0;
     }
     return count;
   }
@@ -48,7 +48,7 @@ struct Lut {
     long long idx = a - IN_MIN;
     if (idx < 0) idx = 0;
     if (idx >= (long long)ENTRIES) idx = ENTRIES - 1;
-    return (long long)table[pe][nf][idx].to_int64();
+    return (long long)table[pe][nf][idx];
   }
 };
 

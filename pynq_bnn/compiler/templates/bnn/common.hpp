@@ -69,6 +69,26 @@ inline unsigned popcount(const ap_uint<W>& x) {
 #endif
 }
 
+// Constant weight memory of an MVAU: PE banks of TILES words of W bits, stored as plain 64-bit
+// chunks (chunk c = bits [64c, 64c+63]) so large weight sets compile fast in csim and map to
+// ROM in synthesis (banks partitioned by PE).
+template <unsigned PE, unsigned TILES, unsigned W>
+struct PackedWeights {
+  static constexpr unsigned CHUNKS = (W + 63) / 64;
+  unsigned long long words[PE][TILES][CHUNKS];
+
+  ap_uint<W> get(unsigned pe, unsigned tile) const {
+#pragma HLS INLINE
+    ap_uint<W> word = 0;
+    for (unsigned c = 0; c < CHUNKS; c++) {
+#pragma HLS UNROLL
+      const unsigned hi = (64 * c + 63 < W) ? 64 * c + 63 : W - 1;
+      word.range(hi, 64 * c) = words[pe][tile][c];
+    }
+    return word;
+  }
+};
+
 // Integer dot product of SIMD weight lanes with SIMD input lanes (decoded values).
 template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS, ElemKind W_KIND, unsigned W_BITS>
 struct Dot {

@@ -5,7 +5,7 @@
 // per cycle; NF = MH/PE, SF = MW/SIMD; cycles per image = PIXELS * NF * SF.
 //
 // The input vector (SF words) is read once per pixel, during the first output fold, and buffered
-// for the NF - 1 others. Weights: const ap_uint<SIMD*W_BITS> weights[PE][NF*SF], tile nf*SF+sf.
+// for the NF - 1 others. Weights: PackedWeights<PE, NF*SF, SIMD*W_BITS>, tile nf*SF+sf.
 // Accumulation is the exact integer dot product of decoded values (Dot in common.hpp): XNOR-
 // popcount for binary x binary, add/subtract for binary weights on integer inputs, MAC otherwise.
 #ifndef PYNQ_BNN_MVAU_HPP
@@ -20,13 +20,13 @@ template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned PIXELS,
           ElemKind IN_KIND, unsigned IN_BITS, ElemKind W_KIND, unsigned W_BITS, typename TAcc,
           unsigned OUT_BITS, typename Act>
 void mvau(hls::stream<ap_uint<SIMD * IN_BITS> >& in, hls::stream<ap_uint<PE * OUT_BITS> >& out,
-          const ap_uint<SIMD * W_BITS> weights[PE][(MH / PE) * (MW / SIMD)], const Act& act,
-          unsigned reps) {
+          const PackedWeights<PE, (MH / PE) * (MW / SIMD), SIMD * W_BITS>& weights,
+          const Act& act, unsigned reps) {
   static_assert(MW % SIMD == 0, "mvau: MW must be a multiple of SIMD");
   static_assert(MH % PE == 0, "mvau: MH must be a multiple of PE");
   constexpr unsigned SF = MW / SIMD;
   constexpr unsigned NF = MH / PE;
-#pragma HLS ARRAY_PARTITION variable = weights complete dim = 1
+#pragma HLS ARRAY_PARTITION variable = weights.words complete dim = 1
   ap_uint<SIMD * IN_BITS> vec[SF];
   TAcc acc[PE];
 #pragma HLS ARRAY_PARTITION variable = acc complete
@@ -47,7 +47,7 @@ void mvau(hls::stream<ap_uint<SIMD * IN_BITS> >& in, hls::stream<ap_uint<PE * OU
 #pragma HLS UNROLL
           const TAcc prev = (sf == 0) ? TAcc(0) : acc[pe];
           acc[pe] = prev + TAcc(Dot<SIMD, IN_KIND, IN_BITS, W_KIND, W_BITS>::compute(
-                               weights[pe][i], x));
+                               weights.get(pe, i), x));
         }
         if (sf == SF - 1) {
           ap_uint<PE * OUT_BITS> y = 0;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Copyright (c) 2026 the pynq_bnn developers
-// Pooling over non-overlapping K x K windows (stride K, floor mode: trailing rows/columns that do
+// Pooling over non-overlapping KH x KW windows (stride = kernel, floor mode: trailing rows/columns that do
 // not fill a window are read and dropped, as torch.nn.MaxPool2d/AvgPool2d do).
 //   max_pool: max of decoded values per channel (BIPOLAR: an OR of the bits).
 //   sum_pool: window sum of decoded values as an OUT_BITS INT (an average pool's 1/K^2 scale is
-//             folded into the next layer's thresholds; K = IH = IW gives global pooling).
+//             folded into the next layer's thresholds; KH = IH, KW = IW gives global pooling).
 // A row of OW*CF partial results is kept; cycles per image = IH * IW * CH / PE.
 #ifndef PYNQ_BNN_POOL_HPP
 #define PYNQ_BNN_POOL_HPP
@@ -13,14 +13,14 @@
 
 namespace bnn {
 
-template <unsigned K, unsigned IH, unsigned IW, unsigned CH, unsigned PE, ElemKind KIND,
+template <unsigned KH, unsigned KW, unsigned IH, unsigned IW, unsigned CH, unsigned PE, ElemKind KIND,
           unsigned BITS>
 void max_pool(hls::stream<ap_uint<PE * BITS> >& in, hls::stream<ap_uint<PE * BITS> >& out,
               unsigned reps) {
   static_assert(CH % PE == 0, "max_pool: CH must be a multiple of PE");
   constexpr unsigned CF = CH / PE;
-  constexpr unsigned OH = IH / K;
-  constexpr unsigned OW = IW / K;
+  constexpr unsigned OH = IH / KH;
+  constexpr unsigned OW = IW / KW;
   ap_uint<PE * BITS> best[OW * CF];
   for (unsigned r = 0; r < reps; r++) {
     for (unsigned i = 0; i < IH * IW * CF; i++) {
@@ -29,9 +29,9 @@ void max_pool(hls::stream<ap_uint<PE * BITS> >& in, hls::stream<ap_uint<PE * BIT
       const unsigned x = (i / CF) % IW;
       const unsigned y = i / (CF * IW);
       const ap_uint<PE * BITS> word = in.read();
-      if (y >= OH * K || x >= OW * K) continue;
-      const unsigned slot = (x / K) * CF + cf;
-      const bool first = (y % K == 0) && (x % K == 0);
+      if (y >= OH * KH || x >= OW * KW) continue;
+      const unsigned slot = (x / KW) * CF + cf;
+      const bool first = (y % KH == 0) && (x % KW == 0);
       ap_uint<PE * BITS> merged = first ? word : best[slot];
       if (!first) {
         for (unsigned pe = 0; pe < PE; pe++) {
@@ -44,19 +44,19 @@ void max_pool(hls::stream<ap_uint<PE * BITS> >& in, hls::stream<ap_uint<PE * BIT
         }
       }
       best[slot] = merged;
-      if (y % K == K - 1 && x % K == K - 1) out.write(merged);
+      if (y % KH == KH - 1 && x % KW == KW - 1) out.write(merged);
     }
   }
 }
 
-template <unsigned K, unsigned IH, unsigned IW, unsigned CH, unsigned PE, ElemKind IN_KIND,
+template <unsigned KH, unsigned KW, unsigned IH, unsigned IW, unsigned CH, unsigned PE, ElemKind IN_KIND,
           unsigned IN_BITS, unsigned OUT_BITS>
 void sum_pool(hls::stream<ap_uint<PE * IN_BITS> >& in, hls::stream<ap_uint<PE * OUT_BITS> >& out,
               unsigned reps) {
   static_assert(CH % PE == 0, "sum_pool: CH must be a multiple of PE");
   constexpr unsigned CF = CH / PE;
-  constexpr unsigned OH = IH / K;
-  constexpr unsigned OW = IW / K;
+  constexpr unsigned OH = IH / KH;
+  constexpr unsigned OW = IW / KW;
   ap_uint<PE * OUT_BITS> sums[OW * CF];
   for (unsigned r = 0; r < reps; r++) {
     for (unsigned i = 0; i < IH * IW * CF; i++) {
@@ -65,9 +65,9 @@ void sum_pool(hls::stream<ap_uint<PE * IN_BITS> >& in, hls::stream<ap_uint<PE * 
       const unsigned x = (i / CF) % IW;
       const unsigned y = i / (CF * IW);
       const ap_uint<PE * IN_BITS> word = in.read();
-      if (y >= OH * K || x >= OW * K) continue;
-      const unsigned slot = (x / K) * CF + cf;
-      const bool first = (y % K == 0) && (x % K == 0);
+      if (y >= OH * KH || x >= OW * KW) continue;
+      const unsigned slot = (x / KW) * CF + cf;
+      const bool first = (y % KH == 0) && (x % KW == 0);
       ap_uint<PE * OUT_BITS> total = 0;
       for (unsigned pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
@@ -75,7 +75,7 @@ void sum_pool(hls::stream<ap_uint<PE * IN_BITS> >& in, hls::stream<ap_uint<PE * 
         set_lane<OUT_BITS>(total, pe, prev + Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(word, pe)));
       }
       sums[slot] = total;
-      if (y % K == K - 1 && x % K == K - 1) out.write(total);
+      if (y % KH == KH - 1 && x % KW == KW - 1) out.write(total);
     }
   }
 }

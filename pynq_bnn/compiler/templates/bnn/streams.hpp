@@ -68,6 +68,23 @@ void duplicate(hls::stream<ap_uint<W> >& in, hls::stream<ap_uint<W> >& out0,
   }
 }
 
+// Widen every lane from IN_BITS to OUT_BITS (sign- or zero-extended): the accelerator output is
+// sent in byte-sized elements (8/16/32 bits) so the driver can view it as a numpy array.
+template <unsigned LANES, unsigned IN_BITS, unsigned OUT_BITS, ElemKind KIND, unsigned WORDS>
+void widen(hls::stream<ap_uint<LANES * IN_BITS> >& in, hls::stream<ap_uint<LANES * OUT_BITS> >& out,
+           unsigned reps) {
+  for (unsigned i = 0; i < reps * WORDS; i++) {
+#pragma HLS PIPELINE II = 1
+    const ap_uint<LANES * IN_BITS> x = in.read();
+    ap_uint<LANES * OUT_BITS> y = 0;
+    for (unsigned l = 0; l < LANES; l++) {
+#pragma HLS UNROLL
+      set_lane<OUT_BITS>(y, l, Decode<KIND, IN_BITS>::value(lane<IN_BITS>(x, l)));
+    }
+    out.write(y);
+  }
+}
+
 }  // namespace bnn
 
 #endif

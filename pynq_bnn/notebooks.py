@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Deliver the pynq_bnn notebooks, and the small lookups they share (data, overlays).
+
+Command line (any machine)::
+
+    python -m pynq_bnn.notebooks --path ~/jupyter_notebooks/pynq_bnn [--force]
+
+On a PYNQ board, ``pynq get-notebooks pynq_bnn`` does the same once the package declares the
+entry point ``"pynq.notebooks": ["pynq_bnn = pynq_bnn.notebooks"]``: pynq's CLI
+(``pynq/_cli/get_notebooks.py``) loads this module and, because it defines
+:func:`deliver_notebooks` with pynqutils' signature, calls it instead of copying this module's
+folder (which would be the whole package).
+
+Notebooks are looked up in the checkout's ``notebooks/`` folder or, in an installed package, in
+``pynq_bnn/_notebooks/`` (packaged copy).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+from pathlib import Path
+
+__all__ = ["notebooks_source", "copy_notebooks", "deliver_notebooks", "find_data_dir",
+           "find_overlay", "main"]
+
+log = logging.getLogger(__name__)
+_PACKAGE_DIR = Path(__file__).resolve().parent
+OVERLAY_PREFERENCE = ("fracbnn", "cnv")
+
+
+def notebooks_source() -> Path:
+    """Folder holding the ``.ipynb`` files (checkout or installed copy)."""
+    for candidate in (_PACKAGE_DIR.parent / "notebooks", _PACKAGE_DIR / "_notebooks"):
+        if candidate.is_dir() and any(candidate.glob("*.ipynb")):
+            return candidate
+    raise FileNotFoundError("pynq_bnn notebooks not found: expected <checkout>/notebooks or an "
+                            "installed pynq_bnn/_notebooks folder")
+
+
+def copy_notebooks(destination, *, force: bool = False) -> list:
+    """Copy every notebook into ``destination``; existing files are kept unless ``force``.
+
+    Returns:
+        The paths written.
+    """
+    destination = Path(destination).expanduser()
+    destination.mkdir(parents=True, exist_ok=True)
+    written = []
+    for notebook in sorted(notebooks_source().glob("*.ipynb")):
+        target = destination / notebook.name
+        if target.exists() and not force:
+            log.info("keeping existing %s (use force to overwrite)", target)
+            continue
+        shutil.copy2(notebook, target)
+        written.append(target)
+    return written
+
+
+def deliver_notebooks(device_name, src_path, dst_path, name, folder=False,
+                      overlays_res_lookup=True):
+    """pynq ``get-notebooks`` hook (pynqutils' signature): copy into ``dst_path[/name]``."""
+    target = Path(dst_path) / name if folder else Path(dst_path)
+    return copy_notebooks(target, force=True)
+
+
+def find_data_dir():
+    """``$PYNQ_BNN_DATA``, else ``shared/data`` beside or above the working directory/checkout."""
+    env = os.environ.get("PYNQ_BNN_DATA")
+    candidates = [Path(env)] if env else []
+    for base in (Path.cwd(), _PACKAGE_DIR.parent):
+        candidates += [base / "shared" / "data", base.parent / "shared" / "data",
+                       base.parent.parent / "shared" / "data"]
+    for path in candidates:
+        if (path / "cifar10").is_dir() or (path / "mnist").is_dir():
+            return path.resolve()
+    raise FileNotFoundError("dataset folder not found: set PYNQ_BNN_DATA to the folder holding "
+                            "mnist/ and cifar10/")
+
+
+def find_overlay(input_shape=(32, 32, 3), prefer=OVERLAY_PREFERENCE):
+    """An overlay package (``overlays/<name>/``) whose input is ``input_shape``, or ``None``.
+
+    Searches ``$PYNQ_BNN_OVERLAYS``, then ``overlays/`` of the checkout and of the working
+    directory's parent; packages named in ``prefer`` come first.
+    """
+    from pynq_bnn.driver import DriverError, load_spec
+
+    roots = [Path(p) for p in (os.environ.get("PYNQ_BNN_OVERLAYS"),) if p]
+    roots += [_PACKAGE_DIR.parent / "overlays", Path.cwd().parent / "overlays"]
+    found = []
+    for root in roots:
+        for spec_file in sorted(root.glob("*/accelerator.json")):
+            try:
+                spec = load_spec(spec_file)
+            except DriverError as err:
+                log.warning("skipping %s: %s", spec_file.parent, err)
+                continue
+            if tuple(spec.input.shape) == tuple(input_shape):
+                found.append(spec_file.parent)
+    rank = {name: i for i, name in enumerate(prefer)}
+    found.sort(key=lambda p: rank.get(p.name, len(rank)))
+    return found[0] if found else None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pynq_bnn.notebooks",
+                                     description="Copy the pynq_bnn notebooks to a folder.")
+    parser.add_argument("--path", required=True, help="destination folder (created if needed)")
+    parser.add_argument("--force", action="store_true", help="overwrite existing notebooks")
+    args = parser.parse_args(argv)
+    written = copy_notebooks(args.path, force=args.force)
+    print(f"copied {len(written)} notebook(s) to {Path(args.path).expanduser()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

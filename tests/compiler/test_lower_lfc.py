@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""LFC end to end: Brevitas -> QONNX -> HW layers; top-1 identical on 1,000 real MNIST test
+images, integer tensors identical at every HW-layer boundary, save/load, verify() report."""
+import numpy as np
+import pytest
+import torch
+
+from pynq_bnn import zoo
+from pynq_bnn.compiler import compile_qonnx, execute, load_graph, save_graph, verify
+from pynq_bnn.data import load_dataset
+from pynq_bnn.export import export_qonnx
+from pynq_bnn.nn import layers, recipes
+
+
+class UnitBinaryWeight(recipes.BinaryWeight):
+    """±1 weights with scale exactly 1 (the float graph is then exact, see verify.py)."""
+
+    scaling_const = 1.0
+
+
+def randomize_batchnorm(model, seed):
+    """Non-trivial BN statistics, about a third of them with negative gamma."""
+    gen = torch.Generator().manual_seed(seed)
+    for mod in model.modules():
+        if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            c = mod.num_features
+            mod.running_mean.copy_(torch.randn(c, generator=gen) * 5)
+            mod.running_var.copy_(torch.rand(c, generator=gen) * 50 + 1)
+            mod.weight.data.copy_(torch.randn(c, generator=gen))
+            mod.bias.data.copy_(torch.randn(c, generator=gen) * 0.5)
+    return model.eval()
+
+
+def build_compiled(name, tmp_dir, unit_scale):
+    """(model, qonnx model, graph) of a randomly initialised zoo model."""
+    mp = pytest.MonkeyPatch()
+    if unit_scale:
+        for cls in (layers.BinaryLinear, layers.BinaryConv2d):
+            mp.setitem(cls.__init__.__kwdefaults__, "weight_quant", UnitBinaryWeight)
+    try:
+        torch.manual_seed(0)
+        model = randomize_batchnorm(zoo.build(name), seed=1)
+    finally:
+        mp.undo()
+    qonnx_model = export_qonnx(model, tmp_dir / f"{name}.onnx")
+    return model, qonnx_model, compile_qonnx(qonnx_model)
+
+
+@pytest.fixture(scope="module")
+def lfc(tmp_path_factory):
+    return build_compiled("lfc", tmp_path_factory.mktemp("lfc"), unit_scale=True)
+
+
+@pytest.fixture(scope="module")
+def mnist(data_dir):
+    test = load_dataset("mnist", "test", data_dir)
+    return test.images[:1000], test.labels[:1000]
+
+
+def test_lfc_lowers_to_the_expected_layers(lfc):
+    _, _, graph = lfc
+    assert [layer.kind for layer in graph] == ["Thresholding"] + ["MVAU"] * 4 + ["LabelSelect"]
+    assert graph.layers[0].params["thresholds"].tolist() == [[128]]  # p/255 - 0.5 >= 0
+    assert all(layer.is_binary() for layer in graph.layers[2:5])
+    assert any(layer.params["neg"].any() for layer in graph.layers[1:4])  # negative gammas
+
+
+def test_lfc_top1_identical_on_1000_mnist_images(lfc, mnist):
+    model, qonnx_model, graph = lfc
+    images, labels = mnist
+    report = verify(model, qonnx_model, graph, images, labels, layer_images=2)
+    assert report.images == 1000
+    assert report.top1_mismatches == 0, str(report)
+    assert report.layers and report.layer_mismatches == 0, str(report)
+    assert report.ok and report.hw_accuracy == report.torch_accuracy
+
+
+def test_lfc_save_load_round_trip(lfc, mnist, tmp_path):
+    _, _, graph = lfc
+    images = np.ascontiguousarray(mnist[0][:200].transpose(0, 2, 3, 1))
+    loaded = load_graph(save_graph(graph, tmp_path))
+    np.testing.assert_array_equal(execute(loaded, images), execute(graph, images))
+
+
+def test_top5_order_matches_torch_topk(lfc, mnist):
+    model, qonnx_model, _ = lfc
+    graph = compile_qonnx(qonnx_model, topk=5)
+    images = mnist[0][:100]
+    with torch.no_grad():
+        logits = model(zoo.to_model_input(images)).numpy()
+    ours = execute(graph, np.ascontiguousarray(images.transpose(0, 2, 3, 1)))
+    assert ours.shape == (100, 5)
+    np.testing.assert_array_equal(ours, np.argsort(-logits, axis=1, kind="stable")[:, :5])
