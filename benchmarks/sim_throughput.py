@@ -110,8 +110,11 @@ def benchmark_model(name: str, images: np.ndarray, qonnx_images: int, workdir: P
     in_name, out_name = wrapper.graph.input[0].name, wrapper.graph.output[0].name
 
     def run_qonnx():
-        return np.array([int(np.argmax(execute_onnx(wrapper, {in_name: x[i:i + 1].numpy()})[out_name]))
-                         for i in range(count)])
+        tops = []
+        for i in range(count):
+            logits = execute_onnx(wrapper, {in_name: x[i:i + 1].numpy()})[out_name]
+            tops.append(int(np.argmax(logits)))
+        return np.array(tops)
 
     top_qonnx, qonnx_s = _timed(run_qonnx)
     n = len(images)

@@ -32,8 +32,9 @@ Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
   is ``b`` LUTs on the carry chain; ``T`` thresholds per channel are ``T`` comparators plus a small
   adder counting the passed ones (the multi-bit output code).
 * Integer products (:func:`int_mac`): ±1 weights make a product a conditional negation
-  (``a_bits + 1`` LUTs); products with both operands ≥ ``DSP_MIN_BITS`` (5) bits take one DSP each;
-  other small products ``a_bits * w_bits`` LUTs. Products are summed by an :func:`adder_tree`.
+  (``a_bits + 1`` LUTs); products with both operands ≥ ``DSP_MIN_BITS`` (5) bits take one DSP
+  each; other small products ``a_bits * w_bits`` LUTs. Products are summed by an
+  :func:`adder_tree`.
 * Control and stream handshakes (:func:`layer_control`): a constant per layer.
 
 All helpers return :class:`~pynq_bnn.compiler.hw.base.Resources` (BRAM in 18 Kb blocks) and reject
@@ -166,7 +167,8 @@ def int_mac(simd: int, pe: int, in_bits: int, weight_bits: int) -> Resources:
     The accumulator is not included (see :func:`accumulator`).
     """
     simd, pe = _check_int("simd", simd, 1), _check_int("pe", pe, 1)
-    in_bits, weight_bits = _check_int("in_bits", in_bits, 1), _check_int("weight_bits", weight_bits, 1)
+    in_bits = _check_int("in_bits", in_bits, 1)
+    weight_bits = _check_int("weight_bits", weight_bits, 1)
     lanes = simd * pe
     if weight_bits == 1:
         products = Resources(lut=lanes * (in_bits + 1), ff=lanes * (in_bits + 1))

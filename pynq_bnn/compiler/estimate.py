@@ -115,7 +115,8 @@ class Estimate:
 
     def summary(self) -> str:
         """A short human-readable table (CLIs print it; the library only logs it)."""
-        rows = [f"{'layer':24s} {'kind':14s} {'cycles':>10s} {'LUT':>9s} {'BRAM18':>7s} {'DSP':>5s}"]
+        rows = [f"{'layer':24s} {'kind':14s} {'cycles':>10s} {'LUT':>9s} {'BRAM18':>7s} "
+                f"{'DSP':>5s}"]
         for stage in self.io[:1] + self.layers + self.io[1:]:
             r = stage.resources
             rows.append(f"{stage.name[:24]:24s} {stage.kind[:14]:14s} {stage.cycles:10d} "
@@ -243,8 +244,9 @@ def plot_layers(result: Estimate, path) -> Path:
     width = 0.4
     for offset, key, label in ((-width / 2, "lut", "LUT"), (width / 2, "bram18", "BRAM18")):
         cap = result.capacity[key] or 1
-        bottom.bar([x + offset for x in xs], [100 * getattr(s.resources, key) / cap for s in stages],
-                   width=width, label=f"{label} ({result.utilization[key]:.0%} total)")
+        shares = [100 * getattr(s.resources, key) / cap for s in stages]
+        total = f"{label} ({result.utilization[key]:.0%} total)"
+        bottom.bar([x + offset for x in xs], shares, width=width, label=total)
     bottom.set_ylabel("% of board")
     bottom.legend(loc="upper right")
     bottom.set_xticks(list(xs))

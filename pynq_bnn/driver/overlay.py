@@ -77,6 +77,9 @@ class BNNOverlay:
         self.device, self.simulated = _choose_device(device)
         if self.simulated:
             check_package_files(self.spec, self.package_dir, ("graph",))
+            hwh = self.package_dir / self.spec.files.get("hwh", "-")
+            if hwh.is_file():  # a synthesized package: its .hwh must still match
+                verify_hwh(self.spec, hwh)
             bitfile = spec_path(self.package_dir)
         else:
             paths = check_package_files(self.spec, self.package_dir, ("bitstream", "hwh"))

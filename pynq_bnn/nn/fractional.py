@@ -162,7 +162,7 @@ class FracBinaryConv2d(BinaryConv2d):
         gate_weight: weight of the gate-target loss (FracBNN: ``1e-5``).
 
     Attributes:
-        delta: the learnable thresholds, shape ``(1, out_channels, 1, 1)``.
+        delta: the learnable thresholds, shape ``(out_channels,)``.
         last_gate_counts: ``(skipped, total)`` output counts of the last forward pass (tensors).
     """
 
@@ -175,7 +175,8 @@ class FracBinaryConv2d(BinaryConv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype, weight_quant=weight_quant,
                          **kwargs)
-        self.delta = torch.nn.Parameter(torch.full((1, out_channels, 1, 1), float(gate_init)))
+        # 1-D so that "decay only dim > 1" optimizers leave it alone (decay would pull δ to 0)
+        self.delta = torch.nn.Parameter(torch.full((out_channels,), float(gate_init)))
         self.gate_target, self.gate_weight = float(gate_target), float(gate_weight)
         self.msb_quant = QuantIdentity(act_quant=BinaryAct, return_quant_tensor=False)
         self.lsb_quant = QuantIdentity(act_quant=BinaryAct, return_quant_tensor=False)
@@ -190,9 +191,10 @@ class FracBinaryConv2d(BinaryConv2d):
 
     def gate(self, out_msb: torch.Tensor) -> torch.Tensor:
         """The LSB mask ``[out_msb > δ_c]`` as 0/1 floats."""
+        delta = self.delta.view(1, -1, 1, 1)
         if self.training:
-            return _Gate.apply(out_msb, self.delta)
-        return (out_msb > self.delta).to(out_msb.dtype)
+            return _Gate.apply(out_msb, delta)
+        return (out_msb > delta).to(out_msb.dtype)
 
     def forward(self, q: torch.Tensor) -> torch.Tensor:
         msb, lsb = self.planes(q)

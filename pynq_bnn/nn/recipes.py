@@ -35,7 +35,14 @@ __all__ = ["BinaryWeight", "BinaryAct", "Uint8Input", "Int8Weight"]
 
 
 class BinaryWeight(SignedBinaryWeightPerTensorConst):
-    """±1 weights, constant scale 1 (``BipolarQuant`` in QONNX)."""
+    """±1 weights, constant scale 1 (``BipolarQuant`` in QONNX).
+
+    Brevitas' parent recipe has the constant scale 0.1; with it every product is a multiple of
+    0.1f and float32 sums of them carry rounding noise, so torch, QONNX and the integer hardware
+    could disagree near a threshold. With scale 1 every accumulator is an exact integer.
+    """
+
+    scaling_const = 1.0
 
 
 class BinaryAct(SignedBinaryActPerTensorConst):

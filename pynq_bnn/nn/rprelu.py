@@ -9,7 +9,8 @@ r"""RPReLU and the learnable per-channel shift of ReActNet (Liu et al., ECCV 202
 * :class:`ChannelShift`: :math:`y_c = x_c + b_c` (ReActNet's "learnable bias", RSign's shift when
   placed before a binarizer; init 0).
 
-Both are per-channel elementwise functions of one tensor, so between two integer points they are
+Parameters are 1-D ``(C,)`` (the training loop decays only ``dim > 1`` weights). Both are
+per-channel elementwise functions of one tensor, so between two integer points they are
 free in hardware: with the preceding integer accumulator and the following quantizer they fold
 into one per-channel table (thresholds when monotone, i.e. :math:`a_c \ge 0`; a lookup table
 otherwise).
@@ -45,8 +46,8 @@ class RPReLU(torch.nn.Module):
         super().__init__()
         _check_channels(channels)
         self.channels = channels
-        self.gamma = torch.nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.zeta = torch.nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.gamma = torch.nn.Parameter(torch.zeros(channels))  # 1-D: not weight-decayed
+        self.zeta = torch.nn.Parameter(torch.zeros(channels))
         self.prelu = torch.nn.PReLU(channels, init=slope_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,7 +65,7 @@ class ChannelShift(torch.nn.Module):
         super().__init__()
         _check_channels(channels)
         self.channels = channels
-        self.bias = torch.nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.bias = torch.nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.bias.view((1, self.channels) + (1,) * (x.dim() - 2))

@@ -103,7 +103,7 @@ class CNV(BNNModel):
             channels = plan.out
         self.fcs = torch.nn.Sequential(*fcs)
         self.classifier = fc_cls(channels, self.num_classes)
-        self.scale = OutputScale(0.1)
+        self.scale = OutputScale(channels ** -0.5)  # unit-variance logits at init (±1 sums)
 
     def forward_impl(self, x):
         x = self.features(self.input_quant(x))

@@ -34,7 +34,7 @@ class LFC(BNNModel):
             width = h
         self.features = torch.nn.Sequential(*layers)
         self.classifier = BinaryLinear(width, self.num_classes)
-        self.scale = OutputScale(0.1)
+        self.scale = OutputScale(width ** -0.5)  # unit-variance logits at init (±1 sums)
 
     def forward_impl(self, x):
         x = self.input_act(x - 0.5)

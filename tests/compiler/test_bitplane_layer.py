@@ -90,7 +90,8 @@ def test_stage_reference_matches_torch_on_all_pixels(plane_weights, plane_channe
     generator = torch.Generator().manual_seed(plane_channels)
     stage = BitPlaneStage(3, plane_channels=plane_channels, plane_weights=plane_weights).eval()
     with torch.no_grad():
-        stage.plane_conv.weight.copy_(torch.randn(stage.plane_conv.weight.shape, generator=generator))
+        shape = stage.plane_conv.weight.shape
+        stage.plane_conv.weight.copy_(torch.randn(shape, generator=generator))
         randomize_bn(stage.plane_bn, generator)
         randomize_bn(stage.fuse_bn, generator)
         stage.fuse_bn.running_mean.mul_(20)          # centre the fused thresholds in the sum range

@@ -60,7 +60,7 @@ def test_int_mac_uses_dsp_only_for_wide_products():
 def test_threshold_compare_and_bit_helpers():
     assert cost.threshold_compare(1, 10).lut == 10
     assert cost.threshold_compare(3, 10, pe=2).lut == 2 * (30 + cost.adder_tree(3, 1).lut)
-    assert cost.popcount_bits(0) == 1 and cost.popcount_bits(27) == 5 and cost.popcount_bits(32) == 6
+    assert [cost.popcount_bits(n) for n in (0, 27, 32)] == [1, 5, 6]
     assert cost.signed_sum_bits(127) == 8 and cost.signed_sum_bits(128) == 9
 
 

@@ -36,7 +36,8 @@ class ToyFC(HWLayer):
         return {"PE": divisors(self.MH), "SIMD": divisors(self.MW)}
 
     def check_folding(self):
-        return [] if self.MH % self.PE == 0 and self.MW % self.SIMD == 0 else ["PE/SIMD must divide"]
+        legal = self.MH % self.PE == 0 and self.MW % self.SIMD == 0
+        return [] if legal else ["PE/SIMD must divide"]
 
     def cycles(self):
         return (self.MH // self.PE) * (self.MW // self.SIMD)

@@ -42,7 +42,8 @@ class ToyMVAU(HWLayer):
     def resources(self, board):
         depth = (self.MH // self.PE) * (self.MW // self.SIMD)
         acc = cost.popcount_bits(self.MW)
-        return (cost.memory(depth, self.SIMD, copies=self.PE) + cost.xnor_popcount(self.SIMD, self.PE)
+        return (cost.memory(depth, self.SIMD, copies=self.PE)
+                + cost.xnor_popcount(self.SIMD, self.PE)
                 + cost.accumulator(acc, self.PE) + cost.threshold_compare(1, acc, self.PE)
                 + cost.layer_control(self.PE))
 

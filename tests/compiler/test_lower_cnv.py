@@ -29,7 +29,7 @@ def cifar(data_dir):
 
 
 def test_cnv_lowers_to_the_expected_layers(cnv):
-    _, _, graph = cnv
+    _, _, graph, _ = cnv
     kinds = [layer.kind for layer in graph]
     assert kinds.count("SlidingWindow") == 6 and kinds.count("MVAU") == 9
     assert kinds.count("MaxPool") == 2 and kinds[-1] == "LabelSelect"
@@ -39,17 +39,18 @@ def test_cnv_lowers_to_the_expected_layers(cnv):
 
 
 def test_cnv_top1_and_layers_identical_on_cifar10(cnv, cifar):
-    model, qonnx_model, graph = cnv
-    report = verify(model, qonnx_model, graph, cifar[0][:64], cifar[1][:64], layer_images=1)
+    model, qonnx_model, graph, streamlined = cnv
+    report = verify(model, qonnx_model, graph, cifar[0][:64], cifar[1][:64], layer_images=1,
+                    streamlined=streamlined)
     assert report.top1_mismatches == 0 and report.layer_mismatches == 0, str(report)
     assert len(report.layers) == 11  # 9 MVAUs + 2 max-pools
 
 
 @pytest.mark.slow
 def test_cnv_top1_identical_on_1000_cifar10_images(cnv, cifar):
-    model, qonnx_model, graph = cnv
+    model, qonnx_model, graph, streamlined = cnv
     report = verify(model, qonnx_model, graph, cifar[0][:1000], cifar[1][:1000],
-                    layer_images=3)
+                    layer_images=3, streamlined=streamlined)
     assert report.ok, str(report)
 
 
@@ -57,9 +58,11 @@ def test_cnv_top1_identical_on_1000_cifar10_images(cnv, cifar):
 def test_default_recipe_mismatches_are_only_integer_ties(tmp_path, data_dir):
     """With the non-power-of-two weight scale of the default recipe the float model breaks
     integer-score ties by rounding noise; every top-1 difference must be such a tie."""
-    model, qonnx_model, graph = helpers.build_compiled("lfc", tmp_path, unit_scale=False)
+    model, qonnx_model, graph, streamlined = helpers.build_compiled("lfc", tmp_path,
+                                                                    unit_scale=False)
     test = load_dataset("mnist", "test", data_dir)
-    report = verify(model, qonnx_model, graph, test.images[:1000], layer_images=1)
+    report = verify(model, qonnx_model, graph, test.images[:1000], layer_images=1,
+                    streamlined=streamlined)
     assert report.top1_mismatches == report.tie_mismatches, str(report)
     assert report.layer_mismatches == 0, str(report)
 
@@ -79,13 +82,13 @@ def test_shipped_checkpoint_compiles_bit_exactly(name, tmp_path, data_dir):
     if name not in _shipped():
         pytest.skip(f"no shipped {name} checkpoint in pynq_bnn/zoo/pretrained yet")
     from pynq_bnn.checkpoint import load_model, pretrained_path
-    from pynq_bnn.compiler import compile_qonnx
+    from pynq_bnn.compiler.lower import RULES, lower_model
     from pynq_bnn.export import export_qonnx
 
     model, _ = load_model(pretrained_path(name))
     qonnx_model = export_qonnx(model, tmp_path / f"{name}.onnx")
     streamlined = streamline(qonnx_model)
-    graph = compile_qonnx(qonnx_model)
+    graph = lower_model(streamlined, RULES)
     test = load_dataset("mnist" if name == "lfc" else "cifar10", "test", data_dir)
     report = verify(model, qonnx_model, graph, test.images[:1000], test.labels[:1000],
                     layer_images=2, streamlined=streamlined)

@@ -128,7 +128,8 @@ def test_bitplane_lowered_and_bit_exact(tmp_path, data_dir, plane_weights):
     kinds = [layer.kind for layer in graph.layers]
     assert kinds[:2] == ["BitPlanes", "BitPlaneConv"]
     conv = graph.layers[1]
-    expected = [1, 2, 4, 8, 16, 32, 64, 128] if plane_weights == "pow2" else [1, 1, 2, 2, 4, 4, 8, 8]
+    expected = {"pow2": [1, 2, 4, 8, 16, 32, 64, 128], "paper": [1, 1, 2, 2, 4, 4, 8, 8]}
+    expected = expected[plane_weights]
     assert np.all(conv.params["fuse_weights"] == expected)
     streams = check_stage_and_top1(model, graph, "BitPlaneConv", data_dir)
     planes = streams[graph.layers[0].output].astype(np.int64)          # (N, H, W, 24) bits

@@ -64,6 +64,12 @@ def test_board_path_checks_files_before_programming(tmp_path):
         BNNOverlay(tmp_path, device=board)
 
 
+def test_simulated_path_checks_a_present_hwh(tmp_path):
+    write_board_package(tmp_path, clock="150.0")
+    with pytest.raises(HwhMismatchError, match="150 MHz"):
+        BNNOverlay(tmp_path, device="sim")
+
+
 def test_simulated_path_needs_the_graph(small_package):
     (small_package / "graph.json").unlink()
     with pytest.raises(OverlayFileError, match="graph file"):

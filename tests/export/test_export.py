@@ -31,7 +31,7 @@ def real_images(data_dir):
     return {name: load_dataset(name, "test", data_dir).subset(20) for name in ("mnist", "cifar10")}
 
 
-@pytest.mark.parametrize("name", ["lfc", "cnv"])
+@pytest.mark.parametrize("name", ["lfc", pytest.param("cnv", marks=pytest.mark.slow)])
 def test_export_matches_torch_on_real_images(tmp_path, real_images, name):
     model = randomized(zoo.build(name))
     wrapper = export_qonnx(model, tmp_path / f"{name}.onnx")

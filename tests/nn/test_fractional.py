@@ -88,7 +88,8 @@ def integer_reference(conv, q):
               torch.from_numpy((2 * (codes & 1) - 1).astype(np.float32))]
     acc_m, acc_l = (F.conv2d(p, torch.from_numpy(w.astype(np.float32)), padding=1).numpy()
                     .astype(np.int64) for p in planes)
-    mask = (acc_m * np.float32(2 / 3)).astype(np.float32) > conv.delta.detach().numpy()
+    delta = conv.delta.detach().numpy().reshape(1, -1, 1, 1)
+    mask = (acc_m * np.float32(2 / 3)).astype(np.float32) > delta
     return 2 * acc_m + mask * acc_l, mask
 
 
@@ -96,7 +97,7 @@ def test_output_is_exact_function_of_integer_accumulator():
     q = frac_input((3, 6, 7, 7), seed=1)
     conv = FracBinaryConv2d(6, 5, 3, 1, 1, gate_init=0.0).eval()
     with torch.no_grad():
-        conv.delta.copy_(torch.linspace(-6, 6, 5).view(1, 5, 1, 1))
+        conv.delta.copy_(torch.linspace(-6, 6, 5))
     acc, mask = integer_reference(conv, q)
     y = conv(q).detach().numpy()
     np.testing.assert_array_equal(y, (acc.astype(np.float32) * np.float32(1 / 3)))
@@ -122,7 +123,7 @@ def test_backward_lsb_path_only_where_gate_open():
     expected_q = F.conv_transpose2d(g * (2 + mask) / 3, w, padding=1)
     torch.testing.assert_close(q.grad, expected_q)
     # dL/dδ = -Σ g·acc_L/3 (straight-through gate), zero contribution from closed gates' LSB
-    expected_delta = -(g * acc_l / 3).sum(dim=(0, 2, 3)).view(1, 3, 1, 1)
+    expected_delta = -(g * acc_l / 3).sum(dim=(0, 2, 3))
     torch.testing.assert_close(conv.delta.grad, expected_delta)
 
 
@@ -143,7 +144,7 @@ def test_gate_target_loss_value_and_gradient():
     loss = conv.gate_loss()
     assert float(loss) == pytest.approx(1e-5 * 0.5 * 4 * 16.0)
     loss.backward()
-    torch.testing.assert_close(conv.delta.grad, torch.full((1, 4, 1, 1), 1e-5 * -4.0))
+    torch.testing.assert_close(conv.delta.grad, torch.full((4,), 1e-5 * -4.0))
     assert float(gate_target_loss(torch.tensor([3.0]), 3.0, 1.0)) == 0.0
 
 
@@ -169,7 +170,7 @@ class _ActConv(torch.nn.Module):
         self.act = FracActivation()
         self.conv = FracBinaryConv2d(4, 6, 3, 2, 1)
         with torch.no_grad():
-            self.conv.delta.copy_(torch.linspace(-4, 4, 6).view(1, 6, 1, 1))
+            self.conv.delta.copy_(torch.linspace(-4, 4, 6))
 
     def forward(self, x):
         return self.conv(self.act(x))

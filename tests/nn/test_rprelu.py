@@ -10,11 +10,11 @@ from pynq_bnn.nn.rprelu import ChannelShift, RPReLU
 def test_rprelu_formula_per_channel():
     act = RPReLU(3)
     with torch.no_grad():
-        act.gamma.copy_(torch.tensor([0.5, -1.0, 0.0]).view(1, 3, 1, 1))
-        act.zeta.copy_(torch.tensor([0.1, 0.2, -0.3]).view(1, 3, 1, 1))
+        act.gamma.copy_(torch.tensor([0.5, -1.0, 0.0]))
+        act.zeta.copy_(torch.tensor([0.1, 0.2, -0.3]))
         act.prelu.weight.copy_(torch.tensor([0.25, 0.0, -0.5]))
     x = torch.randn(2, 3, 4, 4)
-    gamma, zeta = act.gamma, act.zeta
+    gamma, zeta = act.gamma.view(1, 3, 1, 1), act.zeta.view(1, 3, 1, 1)
     slope = act.prelu.weight.view(1, 3, 1, 1)
     shifted = x - gamma
     expected = torch.where(shifted >= 0, shifted, slope * shifted) + zeta
@@ -32,7 +32,7 @@ def test_rprelu_on_vectors_and_gradients_reach_all_parameters():
 def test_channel_shift():
     shift = ChannelShift(2)
     with torch.no_grad():
-        shift.bias.copy_(torch.tensor([1.0, -2.0]).view(1, 2, 1, 1))
+        shift.bias.copy_(torch.tensor([1.0, -2.0]))
     out = shift(torch.zeros(1, 2, 2, 2))
     assert out[0, 0].eq(1).all() and out[0, 1].eq(-2).all()
 

@@ -57,6 +57,16 @@ def test_cli_writes_checkpoint_curves_and_compact(tmp_path, data_dir, capsys):
     assert compact_ckpt["compact"] and "optimizer" not in compact_ckpt
     x = torch.rand(8, 1, 28, 28)
     assert torch.equal(full(x), compact(x))
+    # resume: one more epoch on top of the first (same options, --epochs raised to 2)
+    rc = train_main(["--model", "lfc", "--data-dir", str(data_dir), "--epochs", "2",
+                     "--out", str(out), "--resume", str(out), "--limit-train", "300",
+                     "--val-count", "100", "--limit-test", "200", "--batch-size", "50",
+                     "--no-progress"])
+    assert rc == 0
+    resumed = load_checkpoint(out)
+    assert resumed["epoch"] == 2 and [row["epoch"] for row in resumed["history"]] == [1, 2]
+    assert resumed["history"][0] == ckpt["history"][0]
+    assert len(json.loads((out.parent / "lfc.history.json").read_text())) == 2
 
 
 def test_cli_reports_clean_errors(tmp_path, data_dir, capsys):
@@ -71,6 +81,7 @@ def test_cli_reports_clean_errors(tmp_path, data_dir, capsys):
     assert "corrupt or truncated" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_training_learns_on_a_small_subset(mnist):
     train_set, test_set = mnist
     result = train("lfc", train_set, test_set=test_set.subset(500), epochs=2, val_count=0,
@@ -80,6 +91,7 @@ def test_training_learns_on_a_small_subset(mnist):
     assert result.history[1]["lr"] < result.history[0]["lr"]  # cosine decay
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path, mnist, monkeypatch):
     train_set = mnist[0]
     options = dict(epochs=2, val_count=100, limit_train=200, batch_size=50, model_options=TINY,

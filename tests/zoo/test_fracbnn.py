@@ -66,6 +66,21 @@ def test_options_train_step(input_stage, act):
             model.gate_skip_fraction()
 
 
+def test_per_channel_parameters_are_not_weight_decayed():
+    """The training loop decays only ``dim > 1`` weights; decay would pull δ towards 0."""
+    from pynq_bnn.train.config import TrainConfig, resolve_config
+    from pynq_bnn.train.loop import make_optimizer
+
+    model = fracbnn(**TINY)
+    per_channel = [p for n, p in model.named_parameters()
+                   if n.endswith(("delta", "gamma", "zeta", "shift.bias"))]
+    assert per_channel and all(p.dim() == 1 for p in per_channel)
+    config = resolve_config(TrainConfig(), "cifar10")
+    decayed = [p for g in make_optimizer(model, config).param_groups if g["weight_decay"]
+               for p in g["params"]]
+    assert decayed and not {id(p) for p in per_channel} & {id(p) for p in decayed}
+
+
 def test_regularization_loss_sums_gate_targets():
     model = fracbnn(gate_target=3.0, gate_init=-1.0)
     channels = sum(c.out_channels for c in model.frac_convs())

@@ -59,7 +59,7 @@ def build_csim(project, timeout: float = 1800.0) -> Path:
     if exe.is_file() and exe.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
         return exe
     t0 = time.monotonic()
-    compile_cpp(sources, exe, timeout=timeout,
+    compile_cpp(sources, exe, timeout=timeout, opt="-O1",
                 include_dirs=(hls / "csim", hls / "src", hls / "tb"))
     log.info("csim testbench compiled in %.1f s", time.monotonic() - t0)
     return exe

@@ -39,7 +39,10 @@ BITS = 8
 
 
 def bit_planes_reference(pixels: np.ndarray) -> np.ndarray:
-    """uint8 pixels ``(..., C)`` -> bits ``(..., 8C)`` with channel ``8c + j`` = bit ``j`` of ``p_c``."""
+    """uint8 pixels ``(..., C)`` -> bits ``(..., 8C)``, channel ``8c + j`` = bit ``j`` of ``p_c``.
+
+    (``np.unpackbits`` with little bit order: LSB plane first.)
+    """
     pixels = np.asarray(pixels).astype(np.uint8)
     bits = np.unpackbits(pixels[..., None], axis=-1, bitorder="little")  # (..., C, 8)
     return bits.reshape(pixels.shape[:-1] + (pixels.shape[-1] * BITS,))

@@ -80,7 +80,8 @@ class Thermometer(HWLayer, kind="Thermometer"):
         thresholds = np.asarray(thresholds)
         if thresholds.shape != (self.IFM_CH, self.NT):
             raise ValueError(f"Thermometer {self.name!r}: thresholds have shape "
-                             f"{thresholds.shape}, expected (IFM_CH, NT) = {(self.IFM_CH, self.NT)}")
+                             f"{thresholds.shape}, expected (IFM_CH, NT) = "
+                             f"{(self.IFM_CH, self.NT)}")
         if thresholds.size and (thresholds.min() < 0 or thresholds.max() > 255):
             raise ValueError(f"Thermometer {self.name!r}: thresholds must lie in 0..255 (an 8-bit "
                              f"compare), got [{thresholds.min()}, {thresholds.max()}]")

@@ -13,8 +13,8 @@ Pattern (``docs/export_patterns.md``; streamlined form)::
 2. When the grouped convs follow, they become one :class:`BitPlaneConv`: the first conv must give
    each plane its own ``k`` kernels (``group = 8C``, weights ``(8C·k, 1, K, K)`` ±1, stride 1,
    symmetric padding), the second must be the per-colour re-weighting
-   ``W[c·k+m, j·k+m'] = w[c·k+m, j]·[m = m']`` (``group = C``, 1×1) — anything else keeps just the
-   :class:`BitPlanes` layer and leaves the convs to the other rules.
+   ``W[c·k+m, j·k+m'] = w[c·k+m, j]·[m = m']`` (``group = C``, 1×1) — anything else keeps just
+   the :class:`BitPlanes` layer and leaves the convs to the other rules.
 """
 from __future__ import annotations
 

@@ -89,7 +89,8 @@ def find_encoding_chain(node, ctx):
 def run_chain(model, nodes: list, input_name: str, values: np.ndarray) -> np.ndarray:
     """Execute ``nodes`` (a single-data-input chain) on ``values`` with qonnx's ``execute_node``.
 
-    Elementwise ops keep the shape; a ``Gather`` on axis 1 sets the channel count. Constant inputs keep their own dtype (e.g. int64 Gather indices); everything else is float32.
+    Elementwise ops keep the shape; a ``Gather`` on axis 1 sets the channel count. Constant
+    inputs keep their own dtype (e.g. int64 Gather indices); everything else is float32.
     """
     context = {input_name: np.ascontiguousarray(values, dtype=np.float32)}
     infos = {input_name: TensorProto.FLOAT}

@@ -88,3 +88,37 @@ def test_canonical_accelerator_csim_equals_numpy(canonical_graph, tmp_path):
     assert report.passed, report.as_dict()
     got = run_csim(project, images[:3])
     np.testing.assert_array_equal(got, execute(canonical_graph, images[:3]))
+
+
+@pytest.mark.slow
+def test_small_cnv_on_cifar10_csim_equals_numpy(tmp_path, data_dir):
+    """A zoo CNV (narrow) through export -> compile -> fold -> HLS -> csim on real images:
+    sliding windows, 8-bit input MVAU, max-pools and width converters all bit-exact."""
+    import torch
+
+    from pynq_bnn import zoo
+    from pynq_bnn.compiler import compile_qonnx
+    from pynq_bnn.compiler.folding import apply_folding, get_folding
+    from pynq_bnn.data import load_dataset
+    from pynq_bnn.export import export_qonnx
+
+    torch.manual_seed(0)
+    model = zoo.build("cnv", convs=((8, False), (8, True), (16, False), (16, True), (16, False),
+                                    (16, False)), fcs=(32, 32)).eval()
+    for mod in model.modules():
+        if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            mod.running_mean.uniform_(-5, 5)
+            mod.weight.data.uniform_(-1, 1)
+    export_qonnx(model, tmp_path / "cnv.onnx")
+    graph = compile_qonnx(tmp_path / "cnv.onnx")
+    folding = get_folding(graph)
+    for name, axes in folding.items():  # mixed PE/SIMD so that width converters appear
+        space = graph.layer(name).folding_space()
+        for axis in axes:
+            axes[axis] = space[axis][min(2, len(space[axis]) - 1)]
+    apply_folding(graph, folding)
+    project = write_project(graph, tmp_path / "proj", "pynq-z2", name="cnv_small")
+    assert "bnn::resize<" in (project.hls_dir / "src" / "bnn_top.cpp").read_text()
+    images = load_dataset("cifar10", "test", data_dir).images[:24].transpose(0, 2, 3, 1)
+    report = verify_csim(graph, project, images, batch=8)
+    assert report.passed, report.as_dict()

@@ -12,6 +12,8 @@ import pytest
 from pynq_bnn.compiler.hls.csim import LayerCase, StreamSpec, csim_layers
 from pynq_bnn.compiler.hls.params import table_cpp, thresholds_cpp, weights_cpp
 
+# One g++ compile of every case (about 10 s on an idle laptop, minutes on a loaded one).
+pytestmark = pytest.mark.slow
 CASES = {}
 
 
@@ -140,6 +142,123 @@ def _resize_case(in_w, out_w, count):
 CASES["resize_narrow"] = lambda: _resize_case(64, 24, 40)
 CASES["resize_wide_padded"] = lambda: _resize_case(6, 64, 33)
 CASES["resize_same"] = lambda: _resize_case(16, 16, 8)
+
+
+def _arr_cpp(name, ctype, values):
+    """A plain C array initializer for the test harness (nested braces)."""
+    def braces(v):
+        return "{" + ", ".join(braces(x) for x in v) + "}" if isinstance(v, list) else str(v)
+    dims = "".join(f"[{d}]" for d in np.asarray(values).shape)
+    return f"static const {ctype} {name}{dims} = {braces(np.asarray(values).tolist())};\n"
+
+
+@case
+def thermometer_and_bit_planes():
+    rng = np.random.default_rng(9)
+    n, pix, ch, nt = 2, 5, 3, 4
+    x = rng.integers(0, 256, size=(n, pix, ch))
+    x[0, 0] = [0, 255, 128]
+    thr = np.sort(rng.integers(0, 257, size=(ch, nt)), axis=1)
+    call = (f"bnn::thermometer<{ch}, {nt}, {pix}>(${{in0}}, ${{out}}, L_th_thr, ${{reps}});")
+    want = (x[..., :, None] >= thr[None, None]).reshape(n, pix, ch * nt)
+    return (LayerCase(["bnn/input_encode.hpp"], _arr_cpp("L_th_thr", "int", thr), call,
+                      [StreamSpec(ch * 8, 8, pix * ch)], StreamSpec(ch * nt, 1, pix * ch * nt),
+                      [x.reshape(n, -1)]), want.reshape(n, -1))
+
+
+@case
+def bit_planes():
+    rng = np.random.default_rng(10)
+    n, pix, ch = 2, 4, 3
+    x = rng.integers(0, 256, size=(n, pix, ch))
+    want = (x[..., None] >> np.arange(8)) & 1
+    call = f"bnn::bit_planes<{ch}, {pix}>(${{in0}}, ${{out}}, ${{reps}});"
+    return (LayerCase(["bnn/input_encode.hpp"], "", call, [StreamSpec(ch * 8, 8, pix * ch)],
+                      StreamSpec(ch * 8, 1, pix * ch * 8), [x.reshape(n, -1)]),
+            want.reshape(n, -1))
+
+
+@case
+def residual_add_shift_saturate():
+    rng = np.random.default_rng(11)
+    n, pix, ch, pe = 3, 4, 4, 2
+    a = rng.integers(-128, 128, size=(n, pix * ch))
+    b = rng.integers(-32, 32, size=(n, pix * ch))
+    call = (f"bnn::add_streams<{ch}, {pe}, {pix}, bnn::INT, 8, bnn::INT, 6, 9, 0, 2>"
+            "(${in0}, ${in1}, ${out}, ${reps});")
+    want = np.clip(a + (b << 2), -256, 255)
+    return (LayerCase(["bnn/elementwise.hpp"], "", call,
+                      [StreamSpec(pe * 8, 8, pix * ch, True), StreamSpec(pe * 6, 6, pix * ch, True)],
+                      StreamSpec(pe * 9, 9, pix * ch, True), [a, b]), want)
+
+
+@case
+def channel_map_requantize():
+    rng = np.random.default_rng(12)
+    n, pix, ch_in, ch_out = 2, 3, 4, 8
+    x = rng.integers(-20, 20, size=(n, pix, ch_in))
+    src = np.repeat(np.arange(ch_in), 2)                 # RepConv-style duplication
+    thr = np.sort(rng.integers(-20, 20, size=(ch_out, 3)), axis=1)
+    neg = rng.random(ch_out) > 0.5
+    params = _arr_cpp("L_cm_src", "unsigned short", src) + thresholds_cpp("L_cm", thr, 4, neg)
+    call = (f"bnn::channel_map_activate<{ch_in}, 2, {ch_out}, 4, {pix}, bnn::INT, 6, 2>"
+            "(${in0}, ${out}, L_cm_src, L_cm_act, ${reps});")
+    v = x[..., src]
+    v = np.where(neg, -v, v)
+    want = (v[..., None] >= thr).sum(-1)
+    return (LayerCase(["bnn/activations.hpp"], params, call, [StreamSpec(12, 6, pix * ch_in, True)],
+                      StreamSpec(8, 2, pix * ch_out), [x.reshape(n, -1)]), want.reshape(n, -1))
+
+
+@case
+def frac_mvau_gate_and_padding():
+    rng = np.random.default_rng(13)
+    mw, mh, simd, pe, pix, n = 12, 4, 4, 2, 3, 3
+    w = rng.choice([-1, 1], size=(mh, mw))
+    codes = rng.integers(0, 4, size=(n, pix, mw))
+    valid = rng.random((n, pix, mw)) > 0.2               # padded taps contribute 0
+    gate = rng.integers(-4, 5, size=mh)
+    sm, sl = (2 * (codes >> 1) - 1) * valid, (2 * (codes & 1) - 1) * valid
+    m, l = sm @ w.T, sl @ w.T
+    want = 2 * m + np.where(m >= gate, l, 0)
+    lanes = codes | (valid.astype(int) << 2)
+    params = (weights_cpp("L_f", w, pe, simd)
+              + _arr_cpp("L_f_gate", "int", gate.reshape(mh // pe, pe).T))
+    call = (f"bnn::frac_mvau<{mw}, {mh}, {simd}, {pe}, {pix}, 2, 1, ap_int<12>, 10>"
+            "(${in0}, ${out}, L_f_w, L_f_gate, bnn::PassThrough(), ${reps});")
+    return (LayerCase(["bnn/frac_mvau.hpp"], params, call, [StreamSpec(simd * 3, 3, pix * mw)],
+                      StreamSpec(pe * 10, 10, pix * mh, True), [lanes.reshape(n, -1)]),
+            want.reshape(n, -1))
+
+
+@case
+def lab_depthwise_mac():
+    rng = np.random.default_rng(14)
+    n, pix, k2, ch, pe = 2, 3, 9, 4, 2
+    x = rng.integers(-1, 2, size=(n, pix, k2, ch))          # INT2 window taps (-1, 0, +1)
+    w = rng.integers(-128, 128, size=(ch, k2))
+    thr = rng.integers(-100, 100, size=(ch, 1))
+    acc = np.einsum("nptc,ct->npc", x, w)
+    want = (acc >= thr[:, 0]).astype(int)
+    wt = w.reshape(ch // pe, pe, k2).transpose(1, 0, 2)
+    params = _arr_cpp("L_lab_w", "int", wt) + thresholds_cpp("L_lab", thr, pe)
+    call = (f"bnn::depthwise_mac<{k2}, {ch}, {pe}, {pix}, bnn::INT, 2, 1>"
+            "(${in0}, ${out}, L_lab_w, L_lab_act, ${reps});")
+    return (LayerCase(["bnn/vvau.hpp"], params, call, [StreamSpec(pe * 2, 2, pix * k2 * ch, True)],
+                      StreamSpec(pe, 1, pix * ch), [x.reshape(n, -1)]), want.reshape(n, -1))
+
+
+@case
+def sum_pool_and_widen():
+    rng = np.random.default_rng(15)
+    n, ih, iw, ch, pe = 2, 4, 4, 2, 2
+    x = rng.integers(0, 2, size=(n, ih, iw, ch))            # BIPOLAR bits -> ±1 sums
+    call = (f"bnn::sum_pool<2, 2, {ih}, {iw}, {ch}, {pe}, bnn::BIPOLAR, 1, 4>"
+            "(${in0}, ${out}, ${reps});")
+    want = (2 * x - 1).reshape(n, 2, 2, 2, 2, ch).sum(axis=(2, 4))
+    return (LayerCase(["bnn/pool.hpp"], "", call, [StreamSpec(pe, 1, ih * iw * ch)],
+                      StreamSpec(pe * 4, 4, 2 * 2 * ch, True), [x.reshape(n, -1)]),
+            want.reshape(n, -1))
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,37 @@ void threshold_stream(hls::stream<ap_uint<PE * IN_BITS> >& in,
   }
 }
 
+// Per-channel activation with a channel map (RepConv beta^2 tiling, channel duplication): per
+// pixel the CH_IN inputs are buffered, then output channel c = nf*OUT_PE + pe gets
+// act(nf, pe, x[src[c]]). Cycles per pixel: CH_IN/IN_PE (read) + CH_OUT/OUT_PE (write).
+template <unsigned CH_IN, unsigned IN_PE, unsigned CH_OUT, unsigned OUT_PE, unsigned PIXELS,
+          ElemKind IN_KIND, unsigned IN_BITS, unsigned OUT_BITS, typename TSrc, typename Act>
+void channel_map_activate(hls::stream<ap_uint<IN_PE * IN_BITS> >& in,
+                          hls::stream<ap_uint<OUT_PE * OUT_BITS> >& out, const TSrc src[CH_OUT],
+                          const Act& act, unsigned reps) {
+  static_assert(CH_IN % IN_PE == 0 && CH_OUT % OUT_PE == 0, "channel_map_activate: bad folding");
+  long long pixel[CH_IN];
+  for (unsigned r = 0; r < reps * PIXELS; r++) {
+    for (unsigned i = 0; i < CH_IN / IN_PE; i++) {
+#pragma HLS PIPELINE II = 1
+      const ap_uint<IN_PE * IN_BITS> x = in.read();
+      for (unsigned pe = 0; pe < IN_PE; pe++) {
+#pragma HLS UNROLL
+        pixel[i * IN_PE + pe] = Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(x, pe));
+      }
+    }
+    for (unsigned nf = 0; nf < CH_OUT / OUT_PE; nf++) {
+#pragma HLS PIPELINE II = 1
+      ap_uint<OUT_PE * OUT_BITS> y = 0;
+      for (unsigned pe = 0; pe < OUT_PE; pe++) {
+#pragma HLS UNROLL
+        set_lane<OUT_BITS>(y, pe, act.activate(nf, pe, pixel[src[nf * OUT_PE + pe]]));
+      }
+      out.write(y);
+    }
+  }
+}
+
 }  // namespace bnn
 
 #endif

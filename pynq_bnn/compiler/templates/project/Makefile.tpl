@@ -3,7 +3,7 @@
 # make csim; ./csim/tb in.bin out.bin <num_images>
 AP_TYPES ?= {{ ap_types }}
 CXX ?= g++
-CXXFLAGS ?= -std=c++14 -O2 -Wno-unknown-pragmas
+CXXFLAGS ?= -std=c++14 -O1 -Wno-unknown-pragmas
 
 csim/tb: src/bnn_top.cpp tb/tb.cpp $(wildcard src/*.hpp src/bnn/*.hpp src/params/*.hpp)
 	$(CXX) $(CXXFLAGS) -isystem $(AP_TYPES) -I csim -I src -I tb -o $@ src/bnn_top.cpp tb/tb.cpp
