@@ -27,7 +27,8 @@ class ExecutionInputError(ValueError):
 
 def _check_images(graph: DataflowGraph, images) -> np.ndarray:
     if not isinstance(images, np.ndarray):
-        raise ExecutionInputError(f"execute expects a numpy uint8 array, got {type(images).__name__}")
+        raise ExecutionInputError(
+            f"execute expects a numpy uint8 array, got {type(images).__name__}")
     if images.dtype != np.uint8:
         raise ExecutionInputError(f"execute expects uint8 pixels, got dtype {images.dtype}")
     shape = tuple(graph.input_shape)

@@ -6,8 +6,9 @@ Phases (each leaves an executable QONNX model; ``save_intermediates=dir`` writes
 
 1. import: ``ModelWrapper`` + ``qonnx.util.cleanup.cleanup_model`` (constant folding, names);
 2. streamline: :class:`FoldWeightQuant`, :class:`GemmToMatMul`, :class:`IntegerPixelInput`,
-   :class:`AbsorbThresholds` (+ :class:`RemoveDeadNodes`) — the result has integer tensors only (pixels, ±1 / k-bit codes,
-   accumulators) joined by MatMul/Conv, MultiThreshold, MaxPool and reshapes;
+   :class:`AbsorbThresholds` (+ :class:`RemoveDeadNodes`) — the result has integer tensors
+   only (pixels, ±1 / k-bit codes, accumulators) joined by MatMul/Conv, MultiThreshold, MaxPool
+   and reshapes;
 3. lower: the rules of :mod:`pynq_bnn.compiler.lower` -> :class:`DataflowGraph`.
 """
 from __future__ import annotations

@@ -172,7 +172,8 @@ def load_graph(directory) -> DataflowGraph:
     try:
         data = json.loads(json_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise GraphFormatError(f"{json_path} is not valid JSON ({err}); re-run save_graph") from None
+        raise GraphFormatError(f"{json_path} is not valid JSON ({err}); re-run save_graph") \
+            from None
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise GraphFormatError(f"{json_path}: unsupported format_version "
                                f"{data.get('format_version') if isinstance(data, dict) else None!r}"

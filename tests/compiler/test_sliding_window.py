@@ -33,7 +33,8 @@ def test_window_then_mvau_is_the_convolution(in_type, stride, pad):
     w = rng.choice([-1, 1], (4, 3, 3, 3))
     swu, acc = conv_via_layers(x, w, in_type, stride, pad)
     values = decode_values(x, swu.in_types()[0])
-    ref = torch.nn.functional.conv2d(torch.tensor(values.transpose(0, 3, 1, 2), dtype=torch.float64),
+    nchw = torch.tensor(values.transpose(0, 3, 1, 2), dtype=torch.float64)
+    ref = torch.nn.functional.conv2d(nchw,
                                      torch.tensor(w, dtype=torch.float64), stride=stride,
                                      padding=pad)
     np.testing.assert_array_equal(acc, ref.numpy().transpose(0, 2, 3, 1).astype(np.int64))

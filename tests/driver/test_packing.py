@@ -39,7 +39,7 @@ def stream_and_values(draw):
     return stream, values
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(stream_and_values())
 def test_round_trip_and_reference_bytes(case):
     stream, values = case

@@ -53,7 +53,8 @@ class MaxPool(HWLayer, kind="MaxPool"):
     def check_folding(self) -> list:
         issues = []
         if self.channels % self.PE:
-            issues.append(f"MaxPool {self.name!r}: channels ({self.channels}) % PE ({self.PE}) != 0")
+            issues.append(f"MaxPool {self.name!r}: channels ({self.channels}) % PE ({self.PE}) "
+                          "!= 0")
         if list(self.kernel) != list(self.stride):
             issues.append(f"MaxPool {self.name!r}: the streaming template needs kernel == stride "
                           f"(got kernel {self.kernel}, stride {self.stride})")

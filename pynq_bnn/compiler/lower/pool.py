@@ -17,7 +17,8 @@ class MaxPoolRule(LoweringRule):
     def apply(self, node, ctx) -> None:
         kernel = list(attr(node, "kernel_shape"))
         if len(kernel) != 2:
-            raise UnsupportedGraphError(node, f"pools over {len(kernel)} axes; only 2-D is supported")
+            raise UnsupportedGraphError(node, f"pools over {len(kernel)} axes; only 2-D is "
+                                        "supported")
         if any(attr(node, "pads", [0, 0, 0, 0])):
             raise UnsupportedGraphError(node, "has padding; only unpadded max-pooling is supported")
         if attr(node, "ceil_mode", 0):
@@ -28,7 +29,8 @@ class MaxPoolRule(LoweringRule):
             raise UnsupportedGraphError(node, "returns indices; only the values can be lowered")
         src = ctx.stream(node.input[0], node)
         if len(src.shape) != 3:
-            raise UnsupportedGraphError(node, f"reads a {len(src.shape)}-D stream; expected H, W, C")
+            raise UnsupportedGraphError(node, f"reads a {len(src.shape)}-D stream; expected "
+                                        "H, W, C")
         layer = MaxPool(ctx.unique_layer_name(node.name), [src.stream], node.output[0],
                         ifm_dim=list(src.shape[:2]), channels=int(src.shape[2]), kernel=kernel,
                         stride=list(attr(node, "strides", kernel)), in_type=src.stype.name)

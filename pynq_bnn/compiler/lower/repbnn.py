@@ -95,7 +95,7 @@ class FoldChannelTile(Pass):
         if mul is None or mul.op_type != "Mul":
             raise UnsupportedGraphError(mac, "has weights that are neither a constant nor "
                                         "Mul(constant, scale); cannot fold the RepConv tile")
-        ndim = len(model.get_tensor_shape(name))
+        ndim = 4 if mac.op_type == "Conv" else 2
         for operand in mul.input:
             arr = model.get_initializer(operand)
             if arr is None:
@@ -104,9 +104,11 @@ class FoldChannelTile(Pass):
             full = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape) if arr.ndim else arr
             if full.ndim and full.shape[axis] > 1:
                 model.set_initializer(operand, _tile_array(full, reps, axis))
-        shape = list(model.get_tensor_shape(name))
-        shape[axis] *= reps
-        model.set_tensor_shape(name, shape)
+        shape = model.get_tensor_shape(name)
+        if shape is not None:
+            shape = list(shape)
+            shape[axis] *= reps
+            model.set_tensor_shape(name, shape)
 
 
 def row_period(weights: np.ndarray) -> int:

@@ -142,7 +142,8 @@ class AbsorbThresholds(Pass):
         bshape = (1, channels) + (1,) * (rank - 2)
         if np.any(neg):
             signs = unique_tensor_name(model, f"{acc}_sign")
-            model.set_initializer(signs, np.where(neg, -1.0, 1.0).astype(np.float32).reshape(bshape))
+            sign_values = np.where(neg, -1.0, 1.0).astype(np.float32).reshape(bshape)
+            model.set_initializer(signs, sign_values)
             signed = unique_tensor_name(model, f"{acc}_signed")
             model.graph.node.insert(index, helper.make_node("Mul", [acc, signs], [signed],
                                                             name=f"{seg.quant.name}_neg"))

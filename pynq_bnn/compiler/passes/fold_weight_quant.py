@@ -79,7 +79,8 @@ class FoldWeightQuant(Pass):
                 model.set_initializer(int_name, codes)
                 model.set_tensor_datatype(int_name, dtype)
                 model.set_initializer(scale_name, scale)
-                mul = helper.make_node("Mul", [int_name, scale_name], [out], name=f"{node.name}_scale")
+                mul = helper.make_node("Mul", [int_name, scale_name], [out],
+                                       name=f"{node.name}_scale")
                 model.graph.node.insert(index, mul)
             return model, True
         return model, False
