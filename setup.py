@@ -5,7 +5,23 @@
 Install torch first (``pip install torch==2.13.0``): a looser torch requirement resolved by pip can
 pull several GB of CUDA packages. The ``dev`` extra adds what the tests and notebooks need.
 """
+import shutil
+from pathlib import Path
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+
+class BuildPyWithNotebooks(build_py):
+    """Also copy the top-level notebooks/ into the package (pynq_bnn/_notebooks) so that
+    ``pynq get-notebooks`` / ``python -m pynq_bnn.notebooks`` find them in a wheel install."""
+
+    def run(self):
+        super().run()
+        target = Path(self.build_lib) / "pynq_bnn" / "_notebooks"
+        target.mkdir(parents=True, exist_ok=True)
+        for notebook in sorted(Path("notebooks").glob("*.ipynb")):
+            shutil.copy2(notebook, target / notebook.name)
 
 INSTALL_REQUIRES = [
     "torch==2.13.0",
@@ -22,6 +38,7 @@ INSTALL_REQUIRES = [
     "matplotlib",
     "opencv-python-headless==4.11.0.86",
     "tqdm",
+    "ipywidgets",  # the live camera demo updates one image widget in place
     "hls4ml==1.3.0",  # ships the Apache-2.0 ap_types headers used for g++ csim
 ]
 
@@ -33,7 +50,6 @@ DEV_REQUIRES = [
     "nbformat",
     "nbclient",
     "ipykernel",
-    "ipywidgets",
 ]
 
 setup(
@@ -49,12 +65,14 @@ setup(
         "pynq_bnn": [
             "compiler/templates/**/*",
             "compiler/hls/**/*",
-            "notebooks/*.ipynb",
+            "zoo/pretrained/*",
         ]
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={"dev": DEV_REQUIRES},
+    cmdclass={"build_py": BuildPyWithNotebooks},
     entry_points={
+        "pynq.notebooks": ["pynq_bnn = pynq_bnn.notebooks"],
         "console_scripts": [
             "pynq-bnn-train=pynq_bnn.train.__main__:main",
             "pynq-bnn-eval=pynq_bnn.eval.__main__:main",
