@@ -38,6 +38,7 @@ INSTALL_REQUIRES = [
     "matplotlib",
     "opencv-python-headless==4.11.0.86",
     "tqdm",
+    "jinja2",
     "ipywidgets",  # the live camera demo updates one image widget in place
     "hls4ml==1.3.0",  # ships the Apache-2.0 ap_types headers used for g++ csim
 ]

@@ -39,7 +39,7 @@ from pynq_bnn.utils.modules import binary_weight_modules
 
 __all__ = ["CheckpointError", "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "save_checkpoint",
            "load_checkpoint", "load_model", "pretrained_path", "pretrained_manifest",
-           "resolve_checkpoint", "unwrap_model"]
+           "resolve_checkpoint", "unwrap_model", "ship_checkpoint"]
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,52 @@ def pretrained_path(name: str) -> Path:
         raise CheckpointError(f"shipped checkpoint {path} is damaged: sha256 {actual} != "
                               f"manifest {entry['sha256']}")
     return path
+
+
+def ship_checkpoint(source, name: str, *, command: str, test_accuracy: float = None,
+                    pretrained_dir=None) -> dict:
+    """Copy a compact checkpoint to ``<pretrained_dir>/<name>.pt`` and record it in the manifest.
+
+    The manifest entry gets the file's sha256, the dataset (from the model config), the epochs and
+    ``test_accuracy`` (default: ``metrics["test_acc"]`` of the checkpoint, which
+    ``python -m pynq_bnn.train`` measures on the full test set). Both files are written
+    atomically.
+
+    Args:
+        source: a compact checkpoint (``--compact-out`` of the train CLI).
+        name: shipped name, usually the preset name (``"lfc"``).
+        command: the command that trained it (provenance, shown in the README).
+        test_accuracy: override the accuracy taken from the checkpoint metrics.
+        pretrained_dir: default ``pynq_bnn/zoo/pretrained``.
+
+    Returns:
+        The manifest entry.
+
+    Raises:
+        CheckpointError: not a compact checkpoint, or no test accuracy known.
+    """
+    from pynq_bnn.utils.atomic import atomic_write_bytes, atomic_write_json
+
+    folder = Path(pretrained_dir) if pretrained_dir is not None else PRETRAINED_DIR
+    _, ckpt = load_model(source)
+    if not ckpt.get("compact"):
+        raise CheckpointError(f"{source} is a full training checkpoint; ship the compact one "
+                              "(python -m pynq_bnn.train ... --compact-out PATH)")
+    accuracy = test_accuracy if test_accuracy is not None else ckpt["metrics"].get("test_acc")
+    if accuracy is None:
+        raise CheckpointError(f"{source} records no test accuracy; pass test_accuracy= (measure "
+                              "it with python -m pynq_bnn.eval)")
+    data = Path(source).read_bytes()
+    atomic_write_bytes(folder / f"{name}.pt", data)
+    entry = {"file": f"{name}.pt", "sha256": hashlib.sha256(data).hexdigest(),
+             "dataset": ckpt["config"].get("dataset"), "test_accuracy": float(accuracy),
+             "epochs": int(ckpt["epoch"]), "command": command}
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() \
+        else {}
+    manifest[name] = entry
+    atomic_write_json(manifest_path, dict(sorted(manifest.items())))
+    return entry
 
 
 def resolve_checkpoint(spec) -> Path:

@@ -180,6 +180,23 @@ def test_pretrained_path_verifies_sha256(tmp_path, monkeypatch):
         ckpt_mod.pretrained_path("tiny")
 
 
+def test_ship_checkpoint_writes_file_and_manifest(tmp_path, monkeypatch):
+    model = small_lfc()
+    save_checkpoint(tmp_path / "full.pt", model, metrics={"test_acc": 0.9}, epoch=7)
+    with pytest.raises(CheckpointError, match="compact"):
+        ckpt_mod.ship_checkpoint(tmp_path / "full.pt", "tiny", command="x",
+                                 pretrained_dir=tmp_path / "shipped")
+    save_checkpoint(tmp_path / "c.pt", model, metrics={"test_acc": 0.9}, epoch=7, compact=True)
+    entry = ckpt_mod.ship_checkpoint(tmp_path / "c.pt", "tiny", command="python -m pynq_bnn.train",
+                                     pretrained_dir=tmp_path / "shipped")
+    assert entry["test_accuracy"] == 0.9 and entry["epochs"] == 7 and entry["dataset"] == "mnist"
+    monkeypatch.setattr(ckpt_mod, "PRETRAINED_DIR", tmp_path / "shipped")
+    assert ckpt_mod.pretrained_manifest() == {"tiny": entry}
+    loaded, _ = load_model(ckpt_mod.pretrained_path("tiny"))
+    x = mnist_like()
+    assert torch.equal(loaded(x), model(x))
+
+
 def test_shipped_manifest_entries_are_complete():
     for name, entry in ckpt_mod.pretrained_manifest().items():
         assert {"file", "sha256", "dataset", "test_accuracy", "epochs", "command"} <= set(entry)

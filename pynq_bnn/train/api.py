@@ -115,8 +115,10 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
             unless there is no validation set).
         val_set: explicit validation set (disables the automatic split).
         out: checkpoint path (None: write nothing).
-        resume: a full checkpoint written by a previous run with the same options; training
-            continues at its epoch up to ``epochs``.
+        resume: a full checkpoint written by a previous run with the same options; model,
+            optimizer, LR schedule, epoch and history are restored and training continues up to
+            ``epochs`` (identical to an uninterrupted run; raising ``epochs`` extends the run and
+            re-stretches the remaining schedule). The model config comes from the checkpoint.
         compact_out: also write the final model as a compact checkpoint here.
         progress: tqdm progress bars (rank 0 only).
         device: ``"cpu"`` / ``"cuda"`` / ``None`` (CUDA when available).

@@ -7,7 +7,7 @@ Defaults (any option left ``None`` takes the value of the model's dataset):
 ========  =========  ======  =====  ==========  ============  =======  ========
 dataset   optimizer  lr      batch  schedule    weight decay  augment  val set
 ========  =========  ======  =====  ==========  ============  =======  ========
-mnist     adam       2e-3    128    cosine      0             no       5,000
+mnist     adam       5e-3    100    cosine      0             no       5,000
 cifar10   adam       2e-3    128    cosine      1e-5          crop+flip 5,000
 ========  =========  ======  =====  ==========  ============  =======  ========
 
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, fields, replace
 __all__ = ["TrainConfig", "DATASET_DEFAULTS", "resolve_config"]
 
 DATASET_DEFAULTS = {
-    "mnist": dict(optimizer="adam", lr=2e-3, batch_size=128, schedule="cosine", weight_decay=0.0,
+    "mnist": dict(optimizer="adam", lr=5e-3, batch_size=100, schedule="cosine", weight_decay=0.0,
                   augment=False, val_count=5000),
     "cifar10": dict(optimizer="adam", lr=2e-3, batch_size=128, schedule="cosine",
                     weight_decay=1e-5, augment=True, val_count=5000),

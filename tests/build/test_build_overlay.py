@@ -95,6 +95,7 @@ def test_config_is_validated_up_front(tmp_path):
         BuildConfig(model="lfc", start="csim", stop="fold").validate()
 
 
+@pytest.mark.slow
 def test_cli_help_lists_steps():
     proc = subprocess.run([sys.executable, str(REPO / "build" / "build_overlay.py"), "--help"],
                           capture_output=True, text=True, timeout=60)

@@ -42,7 +42,7 @@ def test_export_matches_torch_on_real_images(tmp_path, real_images, name):
     images = real_images[model.config["dataset"]]
     report = verify_export(model, wrapper, images.images, images.labels)
     report.raise_if_failed()
-    assert report.ok and report.images == 20 and report.max_abs_logit_diff < 1e-3
+    assert report.ok and report.images == 20 and report.max_abs_logit_diff < 1e-4
     torch_classes = predict_logits(model, images.images).argmax(1)
     assert len(set(torch_classes.tolist())) > 1  # agreement is not trivially one constant class
 
@@ -54,9 +54,9 @@ def test_batched_graph_equals_batch_one_graph(tmp_path, real_images):
     one_by_one = np.concatenate([run_qonnx(wrapper, x[i:i + 1]) for i in range(6)])
     batched = run_qonnx(batched_graph(wrapper, 6), x)
     assert batched.shape == (6, 10)
-    # equal up to float summation order (BLAS blocks a batched Gemm differently); exactly equal
-    # once binary weights have scale 1 (integer sums are exact in float32)
-    np.testing.assert_allclose(batched, one_by_one, rtol=0, atol=1e-6)
+    # binary weights have scale 1: accumulators are exact integers in float32, so the batched
+    # MatMul (blocked differently by BLAS) gives bit-identical logits
+    np.testing.assert_array_equal(batched, one_by_one)
     assert wrapper.get_tensor_shape("global_in") == [1, 1, 28, 28]  # the original is untouched
 
 
