@@ -33,7 +33,8 @@ def _untie(bn, grid: float) -> None:
 def prepare_model(model, images: np.ndarray, seed: int = 0):
     """Random BN affine (20% negative scales), running stats from ``images``, tie-free."""
     g = torch.Generator().manual_seed(seed)
-    bns = [m for m in model.modules() if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d))]
+    bn_types = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
+    bns = [m for m in model.modules() if isinstance(m, bn_types)]
     for bn in bns:
         bn.reset_running_stats()
         bn.momentum = None
@@ -46,7 +47,8 @@ def prepare_model(model, images: np.ndarray, seed: int = 0):
         for i in range(0, len(images), 100):
             model(zoo.to_model_input(images[i:i + 100]))
     model.eval()
-    wscale = float(next(m for m in model.modules() if hasattr(m, "quant_weight")).quant_weight().scale)
+    first_mac = next(m for m in model.modules() if hasattr(m, "quant_weight"))
+    wscale = float(first_mac.quant_weight().scale)
     for k, bn in enumerate(bns):
         _untie(bn, wscale / 255 if k == 0 else wscale)
     return model

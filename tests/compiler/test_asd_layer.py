@@ -18,8 +18,9 @@ def _setup(channels=32, dim=6):
     beta = torch.randn(channels) * 0.5
     xs = np.arange(-72, 73)
     table = (gamma[:, None] * torch.tensor(xs, dtype=torch.float32)[None] + beta[:, None]).numpy()
-    layer = ASDDynamic("asd", ["x"], "y", {"act_table": table, "w1": se.squeeze.weight.detach().numpy(),
-                                            "w2": se.excite.weight.detach().numpy()},
+    params = {"act_table": table, "w1": se.squeeze.weight.detach().numpy(),
+              "w2": se.excite.weight.detach().numpy()}
+    layer = ASDDynamic("asd", ["x"], "y", params,
                        SPATIAL=[dim, dim], CH=channels, HIDDEN=channels // 16, in_dtype="INT8",
                        in_min=-72)
     return se, gamma, beta, layer

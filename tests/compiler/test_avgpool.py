@@ -37,7 +37,8 @@ def test_downsample_shortcut_matches_torch(order):
                                in_dtype="INT4")
     pooled = F.avg_pool2d(_nchw(x), 2) * 4
     dup = torch.cat([pooled, pooled], 1) if order == "tile" else pooled.repeat_interleave(2, 1)
-    np.testing.assert_array_equal(layer.reference(x), dup.permute(0, 2, 3, 1).numpy().astype(np.int64))
+    expect = dup.permute(0, 2, 3, 1).numpy().astype(np.int64)
+    np.testing.assert_array_equal(layer.reference(x), expect)
     assert layer.out_shape() == (3, 3, 6) and layer.check_folding() == []
 
 

@@ -19,19 +19,22 @@ def _layer(weights_bits, c_in, c_out, dim, k=3, pad=1, stride=1, **kw):
 
 def _torch_weights(bits, c_out, c_in, k):
     """(MH, k*k*C) bits in (kh, kw, c) order -> OIHW ±1 float64."""
-    return torch.tensor(2.0 * bits - 1, dtype=torch.float64).view(c_out, k, k, c_in).permute(0, 3, 1, 2)
+    w = torch.tensor(2.0 * bits - 1, dtype=torch.float64)
+    return w.view(c_out, k, k, c_in).permute(0, 3, 1, 2)
 
 
 def _gated_conv_float(codes, w, delta, stride, pad):
     """FracBNN's forward in float64: y = out_msb + [out_msb > delta] * (1/3) conv(s_L)."""
-    msb, lsb = (torch.tensor(p, dtype=torch.float64).permute(0, 3, 1, 2) for p in frac2_planes(codes))
+    msb, lsb = (torch.tensor(p, dtype=torch.float64).permute(0, 3, 1, 2)
+                for p in frac2_planes(codes))
     out_msb = (2 / 3) * F.conv2d(msb, w, stride=stride, padding=pad)
     out_lsb = (1 / 3) * F.conv2d(lsb, w, stride=stride, padding=pad)
     mask = out_msb > torch.tensor(delta, dtype=torch.float64).view(1, -1, 1, 1)
     return (out_msb + mask * out_lsb).permute(0, 2, 3, 1).numpy()
 
 
-@pytest.mark.parametrize("dim,c_in,c_out,k,pad,stride", [((8, 8), 4, 6, 3, 1, 1), ((7, 9), 3, 4, 3, 1, 2),
+@pytest.mark.parametrize("dim,c_in,c_out,k,pad,stride", [((8, 8), 4, 6, 3, 1, 1),
+                                                         ((7, 9), 3, 4, 3, 1, 2),
                                                          ((5, 5), 2, 8, 1, 0, 1)])
 def test_gated_accumulator_matches_float_fracbnn(dim, c_in, c_out, k, pad, stride):
     rng = np.random.default_rng(1)

@@ -49,7 +49,8 @@ def test_integer_input_padding_and_direction():
 
 
 def test_folding_resources_and_errors():
-    layer = LABBinarize("l", ["x"], "y", {"kernel": np.full((4, 9), 200), "thresholds": np.zeros(4)},
+    too_wide = {"kernel": np.full((4, 9), 200), "thresholds": np.zeros(4)}
+    layer = LABBinarize("l", ["x"], "y", too_wide,
                         IFM_DIM=[8, 8], CH=4, PE=3)
     assert len(layer.check_folding()) == 2  # PE and kernel width
     ok = LABBinarize("l", ["x"], "y", {"kernel": np.ones((4, 9)), "thresholds": np.zeros(4)},

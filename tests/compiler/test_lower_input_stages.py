@@ -145,3 +145,23 @@ def test_non_encoding_gather_is_not_matched(tmp_path):
     model = randomize_batchnorms(TinyStageNet(Uint8InputQuant(), 3), seed=3)
     graph = compile_with_input_rules(model, tmp_path)
     assert not {"Thermometer", "BitPlanes"} & {layer.kind for layer in graph.layers}
+
+
+@pytest.mark.slow
+def test_thermometer_project_csim_matches_numpy(tmp_path, data_dir):
+    """The rendered Thermometer stage inside a whole HLS project (g++ csim) equals execute()."""
+    import shutil
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not found: HLS csim needs a C++ compiler")
+    from pynq_bnn.compiler.folding import fold_for_fps
+    from pynq_bnn.compiler.hls.project import write_project
+    from pynq_bnn.compiler.hls.verify import verify_csim
+
+    model = randomize_batchnorms(TinyStageNet(ThermometerEncoder(3), 96), seed=1)
+    graph = compile_with_input_rules(model, tmp_path)
+    fold_for_fps(graph, 2000, "Pynq-Z2")
+    project = write_project(graph, tmp_path / "project", "pynq-z2")
+    images = np.concatenate([all_values_images(), real_images(data_dir, 30)])
+    report = verify_csim(graph, project, np.ascontiguousarray(images.transpose(0, 2, 3, 1)))
+    assert report.images == 32 and report.mismatches == 0

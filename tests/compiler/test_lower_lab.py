@@ -31,7 +31,8 @@ def test_lab_preset_is_bit_exact_on_1000_cifar_images(tmp_path, data_dir):
             lab.conv.weight.normal_(0, 0.5)
             lab.conv.bias.normal_(0, 0.7)
     oracle.prepare_model(model, test.images[-300:])
-    graph = oracle.compile_with(model, tmp_path / "lab.onnx", extra_rules=[DepthwiseBinarizerRule()])
+    graph = oracle.compile_with(model, tmp_path / "lab.onnx",
+                                extra_rules=[DepthwiseBinarizerRule()])
     kinds = [layer.kind for layer in graph.layers]
     assert kinds.count("LABBinarize") == len(labs) == 5
     # every LAB layer bit-exact against the torch module on 20 images

@@ -30,8 +30,9 @@ def _tiled_model(reps=3):
              helper.make_tensor("w_scale", TensorProto.FLOAT, [], [0.1]),
              helper.make_tensor("ones", TensorProto.INT64, [4], [1, 1, 1, 1]),
              helper.make_tensor("reps", TensorProto.INT64, [4], [1, reps, 1, 1])]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2 * reps, 5, 5])],
+    x_info = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])
+    y_info = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2 * reps, 5, 5])
+    graph = helper.make_graph(nodes, "g", [x_info], [y_info],
                               initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8

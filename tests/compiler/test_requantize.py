@@ -35,7 +35,7 @@ def test_thresholds_reproduce_monotone_table_including_negative_scale():
     assert fit["mode"] == "thresholds"
     assert fit["params"]["direction"].tolist() == [1, -1, 1, 1]
     layer = _layer(fit, 4, 4)
-    x = np.broadcast_to(xs[:, None], (xs.size, 4)).reshape(1, -1, 1, 4)[:, :600].reshape(100, 2, 3, 4)
+    x = np.broadcast_to(xs[:600, None], (600, 4)).reshape(100, 2, 3, 4)
     got = layer.reference(x)
     expect = table[np.arange(4), x - xs[0]]
     np.testing.assert_array_equal(got, expect)

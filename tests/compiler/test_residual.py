@@ -22,7 +22,8 @@ def test_add_equals_float_sum_of_power_of_two_scaled_streams():
     b = rng.integers(-512, 512, size=(3, 4, 4, 8))
     layer = _add(SHIFT_A=2)
     got = layer.reference(a, b)
-    float_sum = torch.tensor(a, dtype=torch.float32) * 2 ** -4 + torch.tensor(b, dtype=torch.float32) * 2 ** -6
+    a32, b32 = (torch.tensor(v, dtype=torch.float32) for v in (a, b))
+    float_sum = a32 * 2 ** -4 + b32 * 2 ** -6
     np.testing.assert_array_equal(got, (float_sum * 2 ** 6).numpy().astype(np.int64))
 
 

@@ -42,7 +42,8 @@ def test_export_matches_torch_on_real_images(tmp_path, real_images, name):
     images = real_images[model.config["dataset"]]
     report = verify_export(model, wrapper, images.images, images.labels)
     report.raise_if_failed()
-    assert report.ok and report.images == 20 and report.max_abs_logit_diff < 1e-4
+    assert report.ok and report.images == 20
+    assert report.max_abs_logit_diff == 0.0  # integer accumulators times one float scale
     torch_classes = predict_logits(model, images.images).argmax(1)
     assert len(set(torch_classes.tolist())) > 1  # agreement is not trivially one constant class
 

@@ -11,8 +11,8 @@ conv of :math:`q` with ±1 weights :math:`W` is two XNOR-popcounts:
     conv(q, W) = \tfrac13 (2\,acc_M + acc_L).
 
 The gate skips the LSB plane where the MSB result is small: with the learned per-channel
-:math:`\delta_c`, ``mask = [(2/3)·s_w·acc_M > δ_c]``, which the lowering rule turns into one integer
-per channel, ``mask = [acc_M >= G_c]``. The integer point leaving this layer is
+:math:`\delta_c`, ``mask = [(2/3)·s_w·acc_M > δ_c]``, which the lowering rule turns into one
+integer per channel, ``mask = [acc_M >= G_c]``. The integer point leaving this layer is
 
 .. math:: acc = 2\,acc_M + mask \cdot acc_L \qquad (\text{value} = acc \cdot s_w / 3),
 
@@ -29,8 +29,9 @@ plane, no gate), e.g. FracBNN's thermometer-input first conv (96 binary channels
 
 Hardware mapping: one SWU with a tap-valid bit, PE×SIMD XNOR lanes per plane (both planes in
 parallel, so cycles equal a binary MVAU's), a per-channel gate comparator, the ``2·acc_M`` shift
-and a conditional add, then the optional threshold compare. Weights: ``params['weights']`` ``(MH, MW)`` decoded ±1 values (as C1's MVAU; the HLS packing
-stores bit 1 for +1). Weight order along MW: ``(kh, kw, c)``, channels last (the window order).
+and a conditional add, then the optional threshold compare. Weights: ``params['weights']``
+``(MH, MW)`` decoded ±1 values (as C1's MVAU; the HLS packing stores bit 1 for +1).
+Weight order along MW: ``(kh, kw, c)``, channels last (the window order).
 """
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
     """Padded binary conv / FC over FRAC2 (two planes, gated LSB) or BIPOLAR input streams."""
 
     ATTRS = (
-        Attr("IFM_DIM", list, None, "input feature map [H, W] ([1, 1] for a fully connected layer)"),
+        Attr("IFM_DIM", list, None, "input feature map [H, W] ([1, 1] for a fully connected)"),
         Attr("IFM_CH", int, None, "input channels C"),
         Attr("OFM_CH", int, None, "output channels MH"),
         Attr("K", int, 1, "square kernel size"),
