@@ -50,7 +50,8 @@ PRETRAINED_DIR = Path(__file__).resolve().parent / "zoo" / "pretrained"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, of the wrong format/version, or does not fit its model."""
+    """A checkpoint is missing, unreadable, of the wrong format/version, or does not fit its
+    model."""
 
 
 def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
@@ -154,9 +155,9 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:
+        first_line = str(err).splitlines()[0] if str(err) else ""
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated file?): "
-                              f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-                              ) from None
+                              f"{type(err).__name__}: {first_line}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a pynq_bnn checkpoint (expected format "
                               f"{CHECKPOINT_FORMAT!r}); write one with pynq_bnn.checkpoint."

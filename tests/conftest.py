@@ -11,6 +11,17 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    # One torch thread per test process: the suite runs as 2 xdist workers on 2 cores, and
+    # oversubscribed BLAS threads make small steps many times slower.
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
+
+
 def find_data_dir():
     """``$PYNQ_BNN_DATA`` or ``../shared/data`` beside the checkout (None when absent)."""
     candidates = [os.environ.get("PYNQ_BNN_DATA"), REPO_ROOT.parent / "shared" / "data",

@@ -4,7 +4,6 @@
 import hashlib
 import json
 
-import numpy as np
 import pytest
 import torch
 
@@ -74,7 +73,8 @@ def test_optimizer_and_history_are_stored(tmp_path):
     model = small_lfc()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
-    torch.nn.functional.cross_entropy(model(mnist_like()), torch.zeros(16, dtype=torch.long)).backward()
+    loss = torch.nn.functional.cross_entropy(model(mnist_like()), torch.zeros(16, dtype=torch.long))
+    loss.backward()
     opt.step()
     save_checkpoint(tmp_path / "f.pt", model, metrics={}, epoch=1, optimizer=opt,
                     history=[{"epoch": 1, "train_acc": 0.1}])

@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from pynq_bnn.export.qonnx_export import EXPORT_INPUT_NAME, ExportError
 

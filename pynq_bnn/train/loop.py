@@ -45,17 +45,21 @@ def make_scheduler(optimizer, config, steps_per_epoch: int):
     or constant."""
     total = max(1, config.epochs * steps_per_epoch)
     if config.schedule == "cosine":
-        factor = lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))  # noqa: E731
+        def factor(step):
+            return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
     elif config.schedule == "linear":
-        factor = lambda step: max(0.0, 1.0 - step / total)  # noqa: E731
+        def factor(step):
+            return max(0.0, 1.0 - step / total)
     else:
-        factor = lambda step: 1.0  # noqa: E731
+        def factor(step):
+            return 1.0
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, progress=False,
                     desc="train") -> dict:
-    """Run one epoch; returns ``{"train_loss", "train_acc", "samples", "lr", "time_s"}`` of this rank."""
+    """Run one epoch; returns this rank's ``{"train_loss", "train_acc", "samples", "lr",
+    "time_s"}``."""
     model.train()
     base = unwrap_model(model)
     total_loss, correct, seen = 0.0, 0, 0

@@ -44,7 +44,8 @@ def plot_training_curves(history: list, path, *, title: str = "") -> None:
     for key in ("train_loss", "val_loss"):
         values = [row.get(key) for row in history]
         if any(v is not None for v in values):
-            ax_loss.plot(epochs, [np.nan if v is None else v for v in values], marker="o", label=key)
+            ax_loss.plot(epochs, [np.nan if v is None else v for v in values], marker="o",
+                         label=key)
     for key in ("train_acc", "val_acc", "test_acc"):
         values = [row.get(key) for row in history]
         if any(v is not None for v in values):

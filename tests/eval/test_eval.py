@@ -57,7 +57,8 @@ def test_evaluate_checkpoint_api(data_dir, tiny_checkpoint):
 
 def test_eval_cli_clean_errors(tmp_path, data_dir, tiny_checkpoint, capsys):
     (tmp_path / "corrupt.pt").write_bytes(b"not a checkpoint")
-    assert eval_main(["--checkpoint", str(tmp_path / "corrupt.pt"), "--data-dir", str(data_dir)]) == 2
+    assert eval_main(["--checkpoint", str(tmp_path / "corrupt.pt"),
+                      "--data-dir", str(data_dir)]) == 2
     assert "corrupt or truncated" in capsys.readouterr().err
     assert eval_main(["--checkpoint", str(tmp_path / "nope.pt"), "--data-dir", str(data_dir)]) == 2
     assert "not found" in capsys.readouterr().err

@@ -47,10 +47,12 @@ def test_cli_writes_checkpoint_curves_and_compact(tmp_path, data_dir, capsys):
         assert (out.parent / name).is_file(), name
     assert (out.parent / "lfc.curves.png").read_bytes()[:4] == b"\x89PNG"
     history = json.loads((out.parent / "lfc.history.json").read_text())
-    assert len(history) == 1 and {"train_loss", "train_acc", "val_acc", "test_acc"} <= set(history[0])
+    assert len(history) == 1
+    assert {"train_loss", "train_acc", "val_acc", "test_acc"} <= set(history[0])
     ckpt = load_checkpoint(out)
     assert ckpt["epoch"] == 1 and ckpt["config"]["hidden"] == [64, 64]
-    assert ckpt["train_config"]["train_images"] == 300 and ckpt["train_config"]["steps_per_epoch"] == 6
+    assert ckpt["train_config"]["train_images"] == 300
+    assert ckpt["train_config"]["steps_per_epoch"] == 6
     assert {"optimizer", "scheduler", "history"} <= set(ckpt)
     full, _ = load_model(out)
     compact, compact_ckpt = load_model(tmp_path / "lfc.compact.pt")
