@@ -7,7 +7,8 @@
 * :class:`BinaryActivation` — ±1 activations with a selectable surrogate gradient
   (``"ste"`` or ``"approx_sign"``, see :mod:`pynq_bnn.nn.binarizers`). Exports to QONNX
   ``BipolarQuant``; with the preceding BN it lowers to one integer threshold per channel.
-* :class:`Uint8InputQuant` — the 8-bit pixel input of FINN's CNV: ``x = p/255 -> p``.
+* :class:`Uint8InputQuant` — the 8-bit pixel input of FINN's CNV: ``x = p/255 -> p`` (integers
+  0..255 at scale 1, so the first conv is an exact integer MAC).
 * :class:`OutputScale` — one positive learnable scalar on the logits: keeps ``argmax`` equal to
   the argmax of the integer accumulators, so the label-select stage is exact.
 
@@ -79,10 +80,17 @@ class BinaryActivation(torch.nn.Module):
 
 
 class Uint8InputQuant(QuantIdentity):
-    """8-bit unsigned input quantizer: ``x = p/255`` (p integer pixel) maps back to ``p/255``."""
+    """8-bit unsigned input quantizer: ``x = p/255`` maps back to the integer pixels ``p``.
+
+    ``255·x`` is within float32 rounding of ``p``; the scale-1 quantizer rounds it to ``p``
+    exactly. Exports as ``Mul(255) -> Quant(scale 1, 8 bit, unsigned)``.
+    """
 
     def __init__(self):
         super().__init__(act_quant=Uint8Input, return_quant_tensor=False)
+
+    def forward(self, x):
+        return super().forward(x * 255.0)
 
 
 class OutputScale(torch.nn.Module):

@@ -8,8 +8,8 @@ Users never touch Brevitas' dependency injection: they pick one of these names.
   Exports to QONNX ``BipolarQuant``; lowers to weight bits of an XNOR-popcount MVAU.
 * :class:`BinaryAct` — activations ``a -> +1 if a >= 0 else -1`` with a clipped STE.
   Exports to ``BipolarQuant``; lowers (with the preceding BN) to one integer threshold.
-* :class:`Uint8Input` — pixels given as ``x = p / 255`` quantized back to the integer ``p``
-  (scale ``1/255``, unsigned 8 bit). Exports to ``Quant``; lowers to an 8-bit input stream.
+* :class:`Uint8Input` — unsigned 8-bit integers at scale 1 (used on ``255·x``, which gives back the
+  pixels ``p`` exactly). Exports to ``Quant``; lowers to the 8-bit input stream.
 * :class:`Int8Weight` — signed 8-bit per-tensor weights (final FC layers that stay "wide").
 
 Traps (see DESIGN.md): ``QuantIdentity(bit_width=1)`` is {-s, 0} in torch but exports as
