@@ -47,13 +47,15 @@ def load_qonnx(model_or_path):
 def streamline_passes() -> list:
     """Fresh instances of the streamline passes, in order."""
     from pynq_bnn.compiler.passes.absorb_thresholds import AbsorbThresholds
+    from pynq_bnn.compiler.passes.annotate_bipolar import AnnotateBipolar
     from pynq_bnn.compiler.passes.fold_weight_quant import FoldWeightQuant
     from pynq_bnn.compiler.passes.gemm_to_matmul import GemmToMatMul
     from pynq_bnn.compiler.passes.integer_input import IntegerPixelInput
     from pynq_bnn.compiler.passes.remove_dead_nodes import RemoveDeadNodes
+    from pynq_bnn.compiler.lower.repbnn import FoldChannelTile
 
     return [FoldWeightQuant(), GemmToMatMul(), RemoveDeadNodes(), IntegerPixelInput(),
-            AbsorbThresholds(), RemoveDeadNodes()]
+            AnnotateBipolar(), FoldChannelTile(), AbsorbThresholds(), RemoveDeadNodes()]
 
 
 def streamline(model_or_path, save_intermediates=None):

@@ -82,10 +82,20 @@ class _PoolBase(HWLayer):
         return (line + adder_tree(self.K * self.K, in_bits, copies=self.PE)
                 + layer_control(self.PE * sum_bits))
 
-    def render_hls(self) -> HlsSnippet:
-        raise NotImplementedError(
-            f"{self.kind}.render_hls: waiting for the template contract "
-            "(pynq_bnn/compiler/templates/CONTRACT.md, engineer D)")
+    def _sum_pool_call(self, src: str, dst: str) -> str:
+        """``bnn::sum_pool`` (stride = kernel, floor mode) reading lanes as stored values."""
+        issues = self.check_folding()
+        if issues:
+            raise ValueError("; ".join(issues))
+        if self.STRIDE != self.K:
+            raise NotImplementedError(f"{self.kind}.render_hls: bnn::sum_pool needs STRIDE == K, "
+                                      f"got K={self.K}, STRIDE={self.STRIDE}")
+        from pynq_bnn.compiler.hw.requantize import raw_kind_cpp
+
+        in_t, sum_t = self.in_types()[0], self._sum_type()
+        h, w = (int(d) for d in self.IFM_DIM)
+        return (f"bnn::sum_pool<{self.K}, {self.K}, {h}, {w}, {self.CH}, {self.PE}, "
+                f"{raw_kind_cpp(in_t)}, {in_t.bits}, {sum_t.bits}>({src}, {dst}, ${{reps}});")
 
 
 class SumPool(_PoolBase, kind="SumPool"):
@@ -113,6 +123,11 @@ class SumPool(_PoolBase, kind="SumPool"):
 
     def out_type(self) -> StreamType:
         return self._sum_type()
+
+    def render_hls(self) -> HlsSnippet:
+        """``bnn::sum_pool`` (``K = IH`` for global pooling)."""
+        return HlsSnippet(includes=["bnn/pool.hpp"], call=self._sum_pool_call("${in0}", "${out}"),
+                          in_lanes=[self.PE], out_lanes=self.PE)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         n = np.asarray(x).shape[0]
@@ -150,6 +165,28 @@ class DownsampleShortcut(_PoolBase, kind="DownsampleShortcut"):
         """Read ``H·W·C/PE`` words; write ``Ho·Wo·DUP·C/PE`` (the larger of the two)."""
         ho, wo = self.ofm_dim()
         return max(super().cycles(), ho * wo * self.CH * self.DUP // self.PE)
+
+    def render_hls(self) -> HlsSnippet:
+        """``bnn::sum_pool`` into an internal stream, then ``bnn::channel_map_activate`` with
+        ``PassThrough`` writes each sum ``DUP`` times (``src[c] = c % CH`` for tile,
+        ``c // DUP`` for interleave)."""
+        from pynq_bnn.compiler.hls.params import cname
+        from pynq_bnn.compiler.hw.requantize import const_array_cpp, raw_kind_cpp
+
+        ident = cname(self.name)
+        sum_t = self._sum_type()
+        out_ch = self.CH * self.DUP
+        channels = np.arange(out_ch)
+        src = channels % self.CH if self.DUP_ORDER == "tile" else channels // self.DUP
+        ho, wo = self.ofm_dim()
+        pool = self._sum_pool_call("${in0}", "${out}_pool")
+        dup = (f"bnn::channel_map_activate<{self.CH}, {self.PE}, {out_ch}, {self.PE}, {ho * wo}, "
+               f"{raw_kind_cpp(sum_t)}, {sum_t.bits}, {sum_t.bits}>(${{out}}_pool, ${{out}}, "
+               f"{ident}_src, bnn::PassThrough(), ${{reps}});")
+        return HlsSnippet(includes=["bnn/pool.hpp", "bnn/activations.hpp"],
+                          params_header=const_array_cpp(f"{ident}_src", "ap_uint<16>", src),
+                          decl=f"hls::stream<ap_uint<{self.PE * sum_t.bits}> > ${{out}}_pool;",
+                          call=pool + "\n  " + dup, in_lanes=[self.PE], out_lanes=self.PE)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         n = np.asarray(x).shape[0]

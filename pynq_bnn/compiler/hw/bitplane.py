@@ -212,7 +212,52 @@ class BitPlaneConv(HWLayer, kind="BitPlaneConv"):
         return out.astype(np.uint8)
 
     def render_hls(self) -> HlsSnippet:
-        raise NotImplementedError(
-            f"BitPlaneConv {self.name!r}: CONTRACT.md has no template for the grouped bit-plane "
-            "conv yet (requested from engineer D: bnn::bitplane_conv<IH, IW, CH, PLANE_CH, K, PAD, "
-            "PE>); the numpy reference and the simulated device work")
+        """``bnn::bitplane_conv`` (``bnn/bitplane.hpp``, CONTRACT.md section 5).
+
+        Parameters are re-ordered per fused channel ``f = c·k + m = nf·PE + pe``: the eight
+        plane kernels of colour ``c`` / index ``m`` form one ``8·K²``-bit weight word (lane ``j``
+        = plane ``8c + j``), the plane thresholds a ``Thresholds<8·NF, PE, 1>`` indexed by fold
+        ``8·nf + j``, the fuse weights an ``INT`` word of 8 lanes. Thresholds are integer-exact
+        (``ceil``, clipped just outside the reachable accumulator range).
+        """
+        from pynq_bnn.compiler.hls.params import cname, signed_bits, thresholds_cpp, weights_cpp
+
+        def integer_thresholds(thresholds, bound: int) -> np.ndarray:
+            # x >= T equals x >= ceil(T) for integers x in [-bound, bound]; clipping to
+            # ±(bound + 1) keeps "always"/"never" (also ±inf) and a small C type.
+            thr = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+            return np.ceil(np.clip(thr, -bound - 1, bound + 1)).astype(np.int64)
+
+        ident, pe, k, taps = cname(self.name), int(self.PE), int(self.PLANE_CH), self.K * self.K
+        problems = self.check_folding()
+        if problems:
+            raise ValueError(f"BitPlaneConv {self.name!r}: " + "; ".join(problems))
+        nf = self.fused // pe
+        # plane row of (fused channel f, plane j): (8c + j)·k + m with c = f // k, m = f % k
+        fused = np.arange(self.fused)
+        rows = (((BITS * (fused // k))[:, None] + np.arange(BITS)[None, :]) * k
+                + (fused % k)[:, None])                                        # (F, 8)
+        bits = np.asarray(self.params["weights"]).reshape(self.planes * k, taps)
+        kernels = (2 * bits[rows].astype(np.int64) - 1).reshape(self.fused, BITS * taps)
+        # plane activation channel q = (nf·8 + j)·PE + pe
+        by_fold = rows.reshape(nf, pe, BITS).transpose(0, 2, 1).reshape(-1)
+        plane_thr = integer_thresholds(self.params["plane_thresholds"], taps)[by_fold]
+        plane_neg = self.params.get("plane_neg")
+        plane_neg = (np.zeros(len(plane_thr), dtype=bool) if plane_neg is None
+                     else np.asarray(plane_neg, dtype=bool).reshape(-1)[by_fold])
+        fuse_w = np.asarray(self.params["fuse_weights"], dtype=np.int64).reshape(self.fused, BITS)
+        fw_bits = signed_bits(fuse_w)
+        fuse_thr = integer_thresholds(self.params["fuse_thresholds"],
+                                      int(np.abs(fuse_w).sum(axis=1).max()))
+        params = (weights_cpp(ident, kernels, pe, BITS * taps)
+                  + thresholds_cpp(f"{ident}_plane", plane_thr, pe, neg=plane_neg)
+                  + weights_cpp(f"{ident}_fuse", fuse_w, pe, BITS, "INT", fw_bits)
+                  + thresholds_cpp(f"{ident}_fuse", fuse_thr, pe,
+                                   neg=self.params.get("fuse_neg")))
+        (ih, iw), ch = (int(d) for d in self.IFM_DIM), self.IFM_CH
+        call = (f"bnn::bitplane_conv<{ih}, {iw}, {ch}, {k}, {self.K}, {self.PAD}, {pe}, {fw_bits}>"
+                f"(${{in0}}, ${{out}}, {ident}_w, {ident}_plane_act, {ident}_fuse_w, "
+                f"{ident}_fuse_act, ${{reps}});")
+        return HlsSnippet(includes=["bnn/bitplane.hpp"], params_header=params, call=call,
+                          in_lanes=[self.planes], out_lanes=pe)
+

@@ -219,7 +219,80 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         mask = self.accumulate(x)[2]
         return 1.0 if mask is None else float(mask.mean())
 
+    def _window_lanes(self) -> int:
+        """Lanes of the window unit: it needs ``IFM_CH % lanes == 0`` while the MVAU needs
+        ``MW % SIMD == 0``; when SIMD does not divide IFM_CH the window runs with
+        ``gcd(SIMD, IFM_CH)`` lanes and a ``resize`` feeds the MVAU."""
+        return int(np.gcd(self.SIMD, self.IFM_CH))
+
     def render_hls(self) -> HlsSnippet:
-        raise NotImplementedError(
-            "FracMVAU.render_hls: waiting for the template contract "
-            "(pynq_bnn/compiler/templates/CONTRACT.md, engineer D)")
+        """``[add_valid ->] sliding_window (PAD_VALUE 0) [-> resize] -> frac_mvau``.
+
+        Padded taps: with ``PAD > 0`` every lane gets a tap-valid bit on top of its plane bits
+        (``bnn::add_valid``); the window inserts all-zero lanes at padded taps, so the valid
+        bit is 0 there and ``frac_mvau`` counts neither plane (= numpy's 0 value). A 1×1,
+        stride-1, unpadded conv and the vector case need no window unit.
+        """
+        from pynq_bnn.compiler.hls.params import cname, weights_cpp
+        from pynq_bnn.compiler.hw.requantize import _thresholds_act_cpp, const_array_cpp
+
+        issues = self.check_folding()
+        if issues:
+            raise ValueError("; ".join(issues))
+        ident = cname(self.name)
+        planes = 2 if self.in_dtype == "FRAC2" else 1
+        has_valid = 1 if self.PAD > 0 else 0
+        lane_bits = planes + has_valid
+        nf = self.OFM_CH // self.PE
+        weights = np.asarray(self.params["weights"], dtype=np.int64)
+        text = weights_cpp(ident, weights, self.PE, self.SIMD, "BIPOLAR", 1)
+        gate = self.params.get("gate") if planes == 2 else None
+        if gate is None:  # always open (FRAC2 without gate) or unused (BIPOLAR)
+            gate = np.full(self.OFM_CH, -self.mw, dtype=np.int64)
+        gate = np.broadcast_to(np.asarray(gate, dtype=np.int64), (self.OFM_CH,))
+        text += const_array_cpp(f"{ident}_gate", "int", gate.reshape(nf, self.PE).T)
+        if self.OUT_MODE == "thresholds":
+            act_text, act = _thresholds_act_cpp(ident, self.params["thresholds"],
+                                                self.params.get("direction"), self.out_bias,
+                                                self.PE)
+            text += act_text
+        elif self.OUT_MODE == "acc":
+            act = "bnn::PassThrough()"
+        else:
+            raise ValueError(f"{self.name}: OUT_MODE must be acc or thresholds")
+        out_bits = self.out_type().bits
+        acc_bits = stream_type_for_range(*self.acc_range()).bits
+        ho, wo = self.ofm_dim()
+        pixels = ho * wo
+        h, w = (int(d) for d in self.IFM_DIM)
+        lines, decls = [], []
+        src = "${in0}"
+        direct = self.K == 1 and self.STRIDE == 1 and self.PAD == 0
+        in_lanes = self.SIMD if direct else self._window_lanes()
+        if not direct:
+            lanes = in_lanes
+            if has_valid:
+                words = h * w * self.IFM_CH // lanes
+                decls.append(f"hls::stream<ap_uint<{lanes * lane_bits}> > ${{out}}_valid;")
+                lines.append(f"bnn::add_valid<{lanes}, {planes}, {words}>({src}, ${{out}}_valid, "
+                             "${reps});")
+                src = "${out}_valid"
+            decls.append(f"hls::stream<ap_uint<{lanes * lane_bits}> > ${{out}}_win;")
+            p, k, st = self.PAD, self.K, self.STRIDE
+            lines.append(f"bnn::sliding_window<{k}, {k}, {st}, {st}, {p}, {p}, {p}, {p}, {h}, {w}, "
+                         f"{self.IFM_CH}, {lanes}, {lane_bits}, 0>({src}, ${{out}}_win, ${{reps}});")
+            src = "${out}_win"
+            if lanes != self.SIMD:
+                in_words = pixels * self.mw // lanes
+                out_words = pixels * self.mw // self.SIMD
+                decls.append(f"hls::stream<ap_uint<{self.SIMD * lane_bits}> > ${{out}}_simd;")
+                lines.append(f"bnn::resize<{lanes * lane_bits}, {self.SIMD * lane_bits}, "
+                             f"{in_words}, {out_words}>({src}, ${{out}}_simd, ${{reps}});")
+                src = "${out}_simd"
+        lines.append(f"bnn::frac_mvau<{self.mw}, {self.OFM_CH}, {self.SIMD}, {self.PE}, {pixels}, "
+                     f"{planes}, {has_valid}, ap_int<{acc_bits}>, {out_bits}>({src}, ${{out}}, "
+                     f"{ident}_w, {ident}_gate, {act}, ${{reps}});")
+        return HlsSnippet(includes=["bnn/frac_mvau.hpp", "bnn/sliding_window.hpp",
+                                    "bnn/streams.hpp"],
+                          params_header=text, decl="\n  ".join(decls),
+                          call="\n  ".join(lines), in_lanes=[in_lanes], out_lanes=self.PE)

@@ -131,6 +131,52 @@ class LABBinarize(HWLayer, kind="LABBinarize"):
         return apply_thresholds(acc, thresholds, self.params.get("direction"))
 
     def render_hls(self) -> HlsSnippet:
-        raise NotImplementedError(
-            "LABBinarize.render_hls: needs the widening window unit (BIPOLAR -> INT2 with zero "
-            "padding) in templates/CONTRACT.md (engineer D)")
+        """``[widen ->] sliding_window -> depthwise_mac`` (CONTRACT.md section 5, LAB).
+
+        BIPOLAR input is widened to INT2 (bit b -> ``2b-1``) so that a padded tap can hold the
+        value ``PAD_VALUE`` (0: adds nothing), as :meth:`accumulate` pads the decoded values;
+        integer input is windowed as is with ``PAD_VALUE`` as its raw lane code.
+        """
+        from pynq_bnn.compiler.hls.params import cname
+        from pynq_bnn.compiler.hw.requantize import _thresholds_act_cpp, const_array_cpp
+
+        issues = self.check_folding()
+        if issues:
+            raise ValueError("; ".join(issues))
+        ident = cname(self.name)
+        in_t = self.in_types()[0]
+        pe, k, p = self.PE, self.K, self.PAD
+        h, w = (int(d) for d in self.IFM_DIM)
+        ho, wo = self.ofm_dim()
+        lines, decls = [], []
+        src = "${in0}"
+        if in_t.kind == "BIPOLAR":
+            kind, bits = "bnn::INT", 2
+            if self.PAD and self.PAD_VALUE not in (-1, 0, 1):
+                raise ValueError(f"{self.name}: PAD_VALUE {self.PAD_VALUE} does not fit the INT2 "
+                                 "window of a BIPOLAR input")
+            decls.append(f"hls::stream<ap_uint<{pe * bits}> > ${{out}}_wide;")
+            lines.append(f"bnn::widen<{pe}, 1, {bits}, bnn::BIPOLAR, {h * w * self.CH // pe}>"
+                         f"({src}, ${{out}}_wide, ${{reps}});")
+            src = "${out}_wide"
+        else:
+            kind, bits = f"bnn::{in_t.kind}", in_t.bits
+            lo = -(1 << (bits - 1)) if in_t.kind == "INT" else 0
+            hi = (1 << (bits - 1)) - 1 if in_t.kind == "INT" else (1 << bits) - 1
+            if self.PAD and not lo <= self.PAD_VALUE <= hi:
+                raise ValueError(f"{self.name}: PAD_VALUE {self.PAD_VALUE} is not a {in_t.name}")
+        pad_code = int(self.PAD_VALUE) & ((1 << bits) - 1)
+        decls.append(f"hls::stream<ap_uint<{pe * bits}> > ${{out}}_win;")
+        lines.append(f"bnn::sliding_window<{k}, {k}, 1, 1, {p}, {p}, {p}, {p}, {h}, {w}, "
+                     f"{self.CH}, {pe}, {bits}, {pad_code}>({src}, ${{out}}_win, ${{reps}});")
+        kernel = np.asarray(self.params["kernel"], dtype=np.int64).reshape(self.CH, k * k)
+        text = const_array_cpp(f"{ident}_w", f"ap_int<{self.W_BITS}>",
+                               kernel.reshape(self.CH // pe, pe, k * k).transpose(1, 0, 2))
+        act_text, act = _thresholds_act_cpp(
+            ident, np.asarray(self.params["thresholds"]).reshape(self.CH, 1),
+            self.params.get("direction"), 0, pe)
+        lines.append(f"bnn::depthwise_mac<{k * k}, {self.CH}, {pe}, {ho * wo}, {kind}, {bits}, 1>"
+                     f"(${{out}}_win, ${{out}}, {ident}_w, {act}, ${{reps}});")
+        return HlsSnippet(includes=["bnn/streams.hpp", "bnn/sliding_window.hpp", "bnn/vvau.hpp"],
+                          params_header=text + act_text, decl="\n  ".join(decls),
+                          call="\n  ".join(lines), in_lanes=[pe], out_lanes=pe)

@@ -173,15 +173,131 @@ class MVAU(HWLayer, kind="MVAU"):
             acc -= (1 if kind == "BIPOLAR" else 3) * weights.sum(axis=1)
         return acc.reshape(x.shape[:-1] + (self.MH,))
 
-    def reference(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x).reshape((-1,) + tuple(self.in_shape))
-        acc = self.accumulate(x)
+    def acc_dtype(self) -> type:
+        """float32 when every partial sum is an exact float32 integer (``|acc| < 2^24``)."""
+        return np.float32 if self.acc_bound() < _FLOAT32_EXACT else np.float64
+
+    def signed_weights(self, dtype=np.float32) -> np.ndarray:
+        """Weights ``(MH, MW)`` in ``dtype`` with the rows of ``neg`` channels negated.
+
+        The activation compares ``(neg_c ? -a_c : a_c)`` with the thresholds; negating the
+        weight row gives exactly ``-a_c`` (integer arithmetic), so the comparison needs no
+        per-element select afterwards.
+        """
+        weights = np.asarray(self.params["weights"], dtype=dtype)
+        if self.num_thresholds and np.any(self.params["neg"]):
+            sign = np.where(np.asarray(self.params["neg"], bool), -1, 1).astype(dtype)
+            weights = weights * sign[:, None]
+        return weights
+
+    def activate(self, signed_acc: np.ndarray) -> np.ndarray:
+        """Output stream of accumulators already multiplied by the ``neg`` signs (see
+        :meth:`signed_weights`): thresholds, or the raw accumulator (int32 / int64).
+
+        Thresholds are compared in the accumulator's float dtype: exact, since ``|acc| < 2^24``
+        (float32) and a threshold beyond that rounds to a value still beyond every accumulator.
+        """
         if not self.num_thresholds:
-            return acc.astype(np.int64 if acc.dtype == np.float64 else np.int32)
-        out = apply_thresholds(acc, self.params["thresholds"], self.params["neg"], self.out_bias)
+            return signed_acc.astype(np.int64 if signed_acc.dtype == np.float64 else np.int32)
+        thresholds = self.params["thresholds"]
+        if self.out_type().kind == "BIPOLAR" and self.num_thresholds == 1 and not self.out_bias:
+            bits = signed_acc >= np.asarray(thresholds)[:, 0].astype(signed_acc.dtype)
+            return bits.view(np.uint8)
+        out = apply_thresholds(signed_acc, thresholds, None, self.out_bias)
         return out.astype(np.uint8) if self.out_type().kind == "BIPOLAR" else out
+
+    def packing_shift(self) -> int:
+        """``k`` such that two accumulators fit one float32 as ``a + 2^k b`` exactly, else 0.
+
+        Needs ``2^(k-1) > acc_bound`` (so ``b = rint(p / 2^k)`` and ``a = p - 2^k b`` recover both
+        from the sum ``p``: ``|a / 2^k| < 1/2``) and ``acc_bound * (2^k + 1) < 2^24`` (so every
+        partial sum of ``p`` is an exact float32 integer). Holds for ``MW <= 2047`` on ±1 x ±1,
+        e.g. CNV's 576- and 1152-wide binary convolutions: half the BLAS columns.
+        """
+        bound = self.acc_bound()
+        shift = int(bound).bit_length() + 1
+        if self.MH >= 2 and bound * (2 ** shift + 1) < _FLOAT32_EXACT:
+            return shift
+        return 0
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        """Bit-exact output ``(N, *out_shape)`` for stream codes ``x`` (see :meth:`accumulate`
+        for the exactness of the float BLAS product)."""
+        x = np.asarray(x).reshape((-1,) + tuple(self.in_shape))
+        dtype = self.acc_dtype()
+        weights = self.signed_weights(dtype)
+        acc = x.reshape(-1, self.MW).astype(dtype, copy=False) @ weights.T
+        kind = self.in_types()[0].kind
+        if kind in ("BIPOLAR", "FRAC2"):
+            acc *= 2
+            acc -= (1 if kind == "BIPOLAR" else 3) * weights.sum(axis=1)
+        return self.activate(acc).reshape(x.shape[:-1] + (self.MH,))
+
+    def conv_reference(self, window, x: np.ndarray, block_mb: float = 8.0) -> np.ndarray:
+        """``self.reference(window.reference(x))`` without materializing the window stream.
+
+        ``window`` is the :class:`~pynq_bnn.compiler.hw.sliding_window.SlidingWindow` feeding
+        this MVAU and ``x`` its input ``(N, H, W, C)`` (stream codes). Images are processed in
+        blocks whose float window matrix is about ``block_mb`` (cache-friendly, bounded memory):
+        per block the input is decoded and padded once (``window.decoded_input``: ±1 for
+        ``BIPOLAR``, ``2q - 3`` for ``FRAC2``), windowed by the same indexing as the reference,
+        and multiplied with :meth:`signed_weights` by BLAS.
+
+        Why it is exact: the window elements of the reference decode to precisely these values
+        (padding is the value 0 in both), so each accumulator is the same integer sum
+        ``sum_i W[c, i] * x[i]``; every partial sum is an integer of magnitude at most
+        :meth:`acc_bound`, and the float dtype is chosen (:meth:`acc_dtype`) so that all such
+        integers are exactly representable — float addition is then exact in any order, hence
+        the BLAS result equals the integer result bit for bit. The activation is then the same
+        comparison as :meth:`reference`. When :meth:`packing_shift` allows, channel ``c + MH/2``
+        rides in the same float32 column as channel ``c`` (weights ``W_c + 2^k W_{c + MH/2}``)
+        and both exact integers are recovered from the exact sum (see there).
+        """
+        h, w, c = window.in_shapes()[0]
+        x = np.asarray(x).reshape(-1, h, w, c)
+        n = x.shape[0]
+        oh, ow, mw = window.out_shape()
+        if mw != self.MW or oh * ow != self.pixels:
+            raise ValueError(f"MVAU {self.name!r} cannot consume SlidingWindow {window.name!r}: "
+                             f"window {(oh, ow, mw)} vs in_shape {self.in_shape}")
+        dtype = self.acc_dtype()
+        weights = self.signed_weights(dtype)
+        shift = self.packing_shift()
+        half = (self.MH + 1) // 2
+        if shift:
+            high = np.zeros((half, mw), dtype)
+            high[: self.MH - half] = weights[half:]
+            weights = weights[:half] + np.float32(2 ** shift) * high
+        weights_t = np.ascontiguousarray(weights.T)
+        row_bytes = oh * ow * mw * np.dtype(dtype).itemsize
+        step = max(1, int(block_mb * 2 ** 20 // row_bytes))
+        out = None
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            values = window.windows(window.decoded_input(x[start:stop], dtype))
+            acc = values.reshape(-1, mw) @ weights_t
+            if shift:
+                acc = _unpack(acc, shift, self.MH)
+            block = self.activate(acc).reshape(stop - start, oh * ow, self.MH)
+            if out is None:
+                out = np.empty((n, oh * ow, self.MH), block.dtype)
+            out[start:stop] = block
+        if out is None:  # no images
+            return self.reference(np.zeros((0,) + tuple(self.in_shape), np.uint8))
+        return out.reshape((n,) + self.out_shape())
 
     def render_hls(self) -> HlsSnippet:
         from pynq_bnn.compiler.hw.hls_render import mvau_snippet
 
         return mvau_snippet(self)
+
+
+def _unpack(packed: np.ndarray, shift: int, channels: int) -> np.ndarray:
+    """``(rows, ceil(C/2))`` sums ``a + 2^shift b`` -> ``(rows, C)`` accumulators ``[a | b]``."""
+    high = packed * np.float32(2.0 ** -shift)
+    np.rint(high, out=high)
+    half = packed.shape[1]
+    acc = np.empty((packed.shape[0], channels), packed.dtype)
+    np.subtract(packed, high * np.float32(2 ** shift), out=acc[:, :half])
+    acc[:, half:] = high[:, : channels - half]
+    return acc

@@ -212,7 +212,81 @@ class Requantize(HWLayer, kind="Requantize"):
         return apply_thresholds(x, self.params["thresholds"], self.params.get("direction"),
                                 self.out_bias)
 
+    def _has_channel_map(self) -> bool:
+        src = self.src()
+        return self.IN_CH != self.OUT_CH or not np.array_equal(src, np.arange(self.OUT_CH))
+
+    def _act_cpp(self, ident: str) -> tuple:
+        """(params text, Act expression) of the per-channel function (CONTRACT.md section 4)."""
+        from pynq_bnn.compiler.hls.params import table_cpp, thresholds_cpp
+
+        if self.MODE == "lut":
+            out_t = self.out_type()
+            text = table_cpp(ident, self.params["lut"], self.in_min, out_t.bits,
+                             out_t.kind == "INT", self.PE)
+            return text, f"{ident}_act"
+        if self.MODE != "thresholds":
+            raise ChannelFunctionError(f"{self.name}: MODE must be thresholds or lut")
+        return _thresholds_act_cpp(ident, self.params["thresholds"],
+                                   self.params.get("direction"), self.out_bias, self.PE)
+
     def render_hls(self) -> HlsSnippet:
-        raise NotImplementedError(
-            "Requantize.render_hls: waiting for the template contract "
-            "(pynq_bnn/compiler/templates/CONTRACT.md, engineer D)")
+        """``threshold_stream`` (identity channel map) or ``channel_map_activate`` (``src``),
+        with ``Thresholds`` or ``Lut``. Input lanes are read as raw stored values (as
+        :meth:`reference`: BIPOLAR/FRAC2 codes count as unsigned integers)."""
+        from pynq_bnn.compiler.hls.params import cname
+
+        ident = cname(self.name)
+        in_t, out_t = self.in_types()[0], self.out_type()
+        act_text, act = self._act_cpp(ident)
+        pixels = self._pixels()
+        if not self._has_channel_map():
+            call = (f"bnn::threshold_stream<{self.OUT_CH}, {self.PE}, {pixels}, "
+                    f"{raw_kind_cpp(in_t)}, {in_t.bits}, {out_t.bits}>(${{in0}}, ${{out}}, {act}, "
+                    "${reps});")
+            return HlsSnippet(includes=["bnn/activations.hpp"], params_header=act_text,
+                              call=call, in_lanes=[self.PE], out_lanes=self.PE)
+        src = self.src()
+        if src.shape != (self.OUT_CH,) or src.min() < 0 or src.max() >= self.IN_CH:
+            raise ChannelFunctionError(f"{self.name}: src must map {self.OUT_CH} output channels "
+                                       f"to input channels 0..{self.IN_CH - 1}")
+        in_pe = max(d for d in range(1, self.IN_CH + 1) if self.IN_CH % d == 0 and d <= self.PE)
+        text = const_array_cpp(f"{ident}_src", "ap_uint<16>", src) + act_text
+        call = (f"bnn::channel_map_activate<{self.IN_CH}, {in_pe}, {self.OUT_CH}, {self.PE}, "
+                f"{pixels}, {raw_kind_cpp(in_t)}, {in_t.bits}, {out_t.bits}>(${{in0}}, ${{out}}, "
+                f"{ident}_src, {act}, ${{reps}});")
+        return HlsSnippet(includes=["bnn/activations.hpp"], params_header=text, call=call,
+                          in_lanes=[in_pe], out_lanes=self.PE)
+
+
+# -- HLS rendering helpers shared by the seed-technique layers (frac_mvau, residual, avgpool, lab)
+
+
+def raw_kind_cpp(stype: StreamType) -> str:
+    """``bnn::`` element kind reading a lane as its stored value, as the numpy references do
+    (BIPOLAR bits and FRAC2 codes are unsigned integers there; INT is two's complement)."""
+    return "bnn::INT" if stype.kind == "INT" else "bnn::UINT"
+
+
+def const_array_cpp(name: str, ctype: str, values) -> str:
+    """``static const <ctype> <name>[d0][d1].. = {..};`` for an integer array (row-major)."""
+    values = np.asarray(values, dtype=np.int64)
+
+    def braces(a) -> str:
+        if a.ndim == 1:
+            return "{" + ", ".join(str(int(v)) for v in a) + "}"
+        return "{" + ", ".join(braces(row) for row in a) + "}"
+
+    dims = "".join(f"[{d}]" for d in values.shape)
+    return f"static const {ctype} {name}{dims} = {braces(values)};\n"
+
+
+def _thresholds_act_cpp(ident: str, thresholds, direction, out_bias: int, pe: int) -> tuple:
+    """(params text, Act expression) of per-channel thresholds with directions ``±1``."""
+    from pynq_bnn.compiler.hls.params import thresholds_cpp
+
+    thresholds = np.asarray(thresholds, dtype=np.int64)
+    if thresholds.ndim == 1:
+        thresholds = thresholds[:, None]
+    neg = None if direction is None else np.asarray(direction, dtype=np.int64) < 0
+    return thresholds_cpp(ident, thresholds, pe, neg=neg, out_bias=int(out_bias)), f"{ident}_act"

@@ -100,6 +100,22 @@ class AddStreams(HWLayer, kind="AddStreams"):
         return np.clip((a << self.SHIFT_A) + (b << self.SHIFT_B), lo, hi)
 
     def render_hls(self) -> HlsSnippet:
-        raise NotImplementedError(
-            "AddStreams.render_hls: bnn::add_streams has no SHIFT_A/SHIFT_B/FIFO_DEPTH yet "
-            "(templates/CONTRACT.md, engineer D)")
+        """``bnn::add_streams`` (shifts, saturation to ``out_dtype``'s range) and the shortcut
+        FIFO as a STREAM pragma on input ``b`` (``${in1}``). Lanes are read as stored values, as
+        :meth:`reference` does."""
+        issues = self.check_folding()
+        if issues:
+            raise ValueError("; ".join(issues))
+        ta, tb = self.in_types()
+        out_t = self.out_type()
+
+        def kind(t: StreamType) -> str:
+            return "bnn::INT" if t.kind == "INT" else "bnn::UINT"
+
+        pixels = int(np.prod(self.SPATIAL, dtype=np.int64))
+        call = (f"bnn::add_streams<{self.CH}, {self.PE}, {pixels}, {kind(ta)}, {ta.bits}, "
+                f"{kind(tb)}, {tb.bits}, {out_t.bits}, {self.SHIFT_A}, {self.SHIFT_B}, "
+                f"{kind(out_t)}>(${{in0}}, ${{in1}}, ${{out}}, ${{reps}});")
+        pragma = f"#pragma HLS STREAM variable = ${{in1}} depth = {max(int(self.FIFO_DEPTH), 2)}"
+        return HlsSnippet(includes=["bnn/elementwise.hpp"], call=call, pragmas=[pragma],
+                          in_lanes=[self.PE, self.PE], out_lanes=self.PE)

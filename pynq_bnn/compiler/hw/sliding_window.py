@@ -111,12 +111,42 @@ class SlidingWindow(HWLayer, kind="SlidingWindow"):
             values = decode_values(x, self.in_types()[0])
             values = values.astype(np.int16 if self.in_types()[0].bits < 16 else np.int64)
             x = np.pad(values, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        return self.windows(x)
+
+    def windows(self, padded: np.ndarray) -> np.ndarray:
+        """Window tensor ``(N, OH, OW, Kh*Kw*C)`` of an already padded ``(N, Hp, Wp, C)`` array.
+
+        The one place the window indexing lives: :meth:`reference` (stream codes) and the fused
+        execution path (:meth:`decoded_input` values, see ``MVAU.conv_reference``) share it.
+        """
         (kh, kw), (sh, sw) = self.kernel, self.stride
         oh, ow = self.ofm_dim
-        win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+        c = padded.shape[-1]
+        win = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
         win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]  # (N, OH, OW, C, Kh, Kw)
         return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(
-            x.shape[0], oh, ow, kh * kw * c)
+            padded.shape[0], oh, ow, kh * kw * c)
+
+    def decoded_input(self, x: np.ndarray, dtype=np.float32) -> np.ndarray:
+        """The values the window stream stands for, before windowing: ``(N, Hp, Wp, C)``.
+
+        Stream codes decoded (:func:`decode_values`: ``BIPOLAR`` bits -> ±1, ``FRAC2`` codes ->
+        ``2q - 3``, integers unchanged) into ``dtype`` and zero padded. Windowing this array gives
+        exactly the values of :meth:`reference`'s elements as the MVAU decodes them (padded
+        ±1 streams are already decoded there; unpadded ones are decoded by the MVAU), in one
+        conversion pass over the (small) input instead of the (Kh*Kw times larger) window.
+        """
+        h, w, c = self.in_shapes()[0]
+        x = np.asarray(x).reshape(-1, h, w, c)
+        top, left, bottom, right = (int(p) for p in self.pad)
+        out = np.zeros((x.shape[0], h + top + bottom, w + left + right, c), dtype)
+        inner = out[:, top:top + h, left:left + w]
+        inner[...] = x
+        kind = self.in_types()[0].kind
+        if kind in ("BIPOLAR", "FRAC2"):
+            inner *= 2
+            inner -= 1 if kind == "BIPOLAR" else 3
+        return out
 
     def render_hls(self) -> HlsSnippet:
         from pynq_bnn.compiler.hw.hls_render import sliding_window_snippet

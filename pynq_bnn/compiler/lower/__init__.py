@@ -32,17 +32,31 @@ Rules run in graph order over the streamlined model: every node must be consumed
 rule; a node left over raises ``UnsupportedGraphError`` naming it. The graph input is the uint8
 pixel stream (channels last); the graph output (integer scores) gets a LabelSelect.
 """
-from pynq_bnn.compiler.hw import label_select as _label_select  # noqa: F401 (registers the kind)
+# HW layer kinds that no rule module below imports: register them for ``load_graph``.
+from pynq_bnn.compiler.hw import asd as _asd  # noqa: F401
+from pynq_bnn.compiler.hw import avgpool as _avgpool  # noqa: F401
+from pynq_bnn.compiler.hw import frac_mvau as _frac_mvau  # noqa: F401
+from pynq_bnn.compiler.hw import label_select as _label_select  # noqa: F401
+from pynq_bnn.compiler.hw import requantize as _requantize  # noqa: F401
+from pynq_bnn.compiler.hw import residual as _residual  # noqa: F401
 from pynq_bnn.compiler.lower.base import LoweringContext, LoweringRule, StreamInfo, lower_model
+from pynq_bnn.compiler.lower.bitplane import BitPlaneRule
+from pynq_bnn.compiler.lower.lab import DepthwiseBinarizerRule
 from pynq_bnn.compiler.lower.layout import FlattenRule
 from pynq_bnn.compiler.lower.mac import ConvRule, MatMulRule
 from pynq_bnn.compiler.lower.pool import MaxPoolRule
+from pynq_bnn.compiler.lower.repbnn import RepConvRule
+from pynq_bnn.compiler.lower.thermometer import ThermometerRule
 from pynq_bnn.compiler.lower.thresholding import ThresholdingRule
 
 __all__ = ["RULES", "LoweringContext", "LoweringRule", "StreamInfo", "lower_model"]
 
 #: The lowering rules, tried in order for every node (append yours; see the module docstring).
 RULES = [
+    ThermometerRule(),
+    BitPlaneRule(),
+    RepConvRule(),
+    DepthwiseBinarizerRule(),
     ConvRule(),
     MatMulRule(),
     MaxPoolRule(),

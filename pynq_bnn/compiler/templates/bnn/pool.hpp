@@ -3,8 +3,9 @@
 // Pooling over non-overlapping KH x KW windows (stride = kernel, floor mode: trailing rows/columns that do
 // not fill a window are read and dropped, as torch.nn.MaxPool2d/AvgPool2d do).
 //   max_pool: max of decoded values per channel (BIPOLAR: an OR of the bits).
-//   sum_pool: window sum of decoded values as an OUT_BITS INT (an average pool's 1/K^2 scale is
-//             folded into the next layer's thresholds; KH = IH, KW = IW gives global pooling).
+//   sum_pool: window sum of decoded values in OUT_BITS lanes (INT, or UINT when every input is
+//             non-negative; an average pool's 1/K^2 scale is folded into the next layer's
+//             thresholds; KH = IH, KW = IW gives global pooling).
 // A row of OW*CF partial results is kept; cycles per image = IH * IW * CH / PE.
 #ifndef PYNQ_BNN_POOL_HPP
 #define PYNQ_BNN_POOL_HPP
@@ -57,7 +58,10 @@ void sum_pool(hls::stream<ap_uint<PE * IN_BITS> >& in, hls::stream<ap_uint<PE * 
   constexpr unsigned CF = CH / PE;
   constexpr unsigned OH = IH / KH;
   constexpr unsigned OW = IW / KW;
-  ap_uint<PE * OUT_BITS> sums[OW * CF];
+  // partial sums one bit wider than the output, so UINT outputs (sums of UINT inputs) and INT
+  // outputs read back the same
+  ap_int<OUT_BITS + 1> sums[OW * CF][PE];
+#pragma HLS ARRAY_PARTITION variable = sums complete dim = 2
   for (unsigned r = 0; r < reps; r++) {
     for (unsigned i = 0; i < IH * IW * CF; i++) {
 #pragma HLS PIPELINE II = 1
@@ -71,10 +75,11 @@ void sum_pool(hls::stream<ap_uint<PE * IN_BITS> >& in, hls::stream<ap_uint<PE * 
       ap_uint<PE * OUT_BITS> total = 0;
       for (unsigned pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
-        const long long prev = first ? 0 : Decode<INT, OUT_BITS>::value(lane<OUT_BITS>(sums[slot], pe));
-        set_lane<OUT_BITS>(total, pe, prev + Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(word, pe)));
+        const long long prev = first ? 0 : (long long)sums[slot][pe].to_int64();
+        const long long sum = prev + Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(word, pe));
+        sums[slot][pe] = sum;
+        set_lane<OUT_BITS>(total, pe, sum);
       }
-      sums[slot] = total;
       if (y % KH == KH - 1 && x % KW == KW - 1) out.write(total);
     }
   }
