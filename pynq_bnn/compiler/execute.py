@@ -14,10 +14,22 @@ and for CNV's second conv 90% of the run time when materialized as uint8 and the
 float — is built per small block directly in float from the decoded input and fed to BLAS. It is
 bit-exact (see ``conv_reference``); the window tensor exists only when ``return_all`` asks for
 every stream, in which case every layer runs its own ``reference()``.
+
+Threads: chunks run on ``threads`` Python threads (BLAS and numpy copies release the GIL) while
+numpy's OpenBLAS is held at one thread. Measured on a shared 2-core machine, OpenBLAS' own
+threading on cache-sized blocks is several times slower than single-threaded calls (its workers
+spin-wait for each other when a core is busy elsewhere); independent chunks per thread have no
+such barrier. The OpenBLAS setting is restored on return (a no-op when numpy's BLAS is not an
+OpenBLAS exposing ``openblas_set_num_threads``).
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import glob
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -49,6 +61,44 @@ def _check_images(graph: DataflowGraph, images) -> np.ndarray:
             f"execute expects NHWC images of shape (N, {', '.join(map(str, shape))}), got "
             f"{tuple(images.shape)}{hint}")
     return images
+
+
+def _openblas_threads_api():
+    """``(get, set)`` of numpy's bundled OpenBLAS thread count, or None."""
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(libs, "libopenblas*"))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for suffix in ("64_", ""):
+            get = getattr(lib, "openblas_get_num_threads" + suffix, None)
+            put = getattr(lib, "openblas_set_num_threads" + suffix, None)
+            if get is not None and put is not None:
+                return get, put
+    return None
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    api = _openblas_threads_api()
+    if api is None:
+        yield
+        return
+    get, put = api
+    before = int(get())
+    put(1)
+    try:
+        yield
+    finally:
+        put(before)
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _fused_windows(graph: DataflowGraph) -> dict:
@@ -111,7 +161,8 @@ def _run_chunk(graph: DataflowGraph, steps: list, images: np.ndarray, keep_all: 
 
 
 def execute(graph: DataflowGraph, images_nhwc_uint8: np.ndarray, return_all: bool = False, *,
-            batch_size: int | None = None, memory_budget_mb: float = 256.0):
+            batch_size: int | None = None, memory_budget_mb: float = 256.0,
+            threads: int | None = None):
     """Run the HW-layer graph on uint8 NHWC images, bit-exactly.
 
     Args:
@@ -120,7 +171,10 @@ def execute(graph: DataflowGraph, images_nhwc_uint8: np.ndarray, return_all: boo
             accepted too).
         return_all: also return every intermediate stream.
         batch_size: images per chunk (default: chosen from ``memory_budget_mb``).
-        memory_budget_mb: approximate memory for the largest intermediate per chunk.
+        memory_budget_mb: approximate memory for the largest intermediates of all chunks in
+            flight together.
+        threads: chunks run in parallel (default: the CPUs this process may use); results do
+            not depend on it.
 
     Returns:
         ``(N, k)`` top-k class indices (the graph output), or with ``return_all`` a dict of
@@ -132,12 +186,24 @@ def execute(graph: DataflowGraph, images_nhwc_uint8: np.ndarray, return_all: boo
     images = _check_images(graph, images_nhwc_uint8)
     steps = _steps(graph, fuse=not return_all)
     skipped = {layer.output for layer in graph.layers} - {step[0].output for step in steps}
-    chunk = int(batch_size) if batch_size else _chunk_size(graph, memory_budget_mb, skipped)
-    parts = []
-    for start in range(0, images.shape[0], chunk):
-        parts.append(_run_chunk(graph, steps, images[start:start + chunk], return_all))
-    if not parts:
-        parts.append(_run_chunk(graph, steps, images, return_all))
+    threads = max(1, int(threads or _default_threads()))
+    n = images.shape[0]
+    if batch_size:
+        chunk = int(batch_size)
+    else:
+        chunk = _chunk_size(graph, memory_budget_mb / threads, skipped)
+        chunk = max(1, min(chunk, -(-n // threads)))
+    starts = list(range(0, n, chunk)) or [0]
+
+    def run(start):
+        return _run_chunk(graph, steps, images[start:start + chunk], return_all)
+
+    with _single_threaded_blas():
+        if threads == 1 or len(starts) == 1:
+            parts = [run(start) for start in starts]
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                parts = list(pool.map(run, starts))
     if not return_all:
         return np.concatenate([p[graph.output_name] for p in parts])
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}

@@ -21,7 +21,7 @@ Example:
 import torch
 
 from pynq_bnn.nn.bitplane import BitPlaneStage
-from pynq_bnn.nn.layers import Uint8InputQuant
+from pynq_bnn.nn.layers import PixelInputQuant
 from pynq_bnn.nn.thermometer import ThermometerEncoder
 
 __all__ = ["build_input_stage", "INPUT_STAGES"]
@@ -48,7 +48,7 @@ def build_input_stage(kind: str, *, in_channels: int = 3, **options) -> tuple:
     if kind == "uint8":
         if options:
             raise ValueError(f"input stage 'uint8' takes no options, got {sorted(options)}")
-        return Uint8InputQuant(), in_channels, False
+        return PixelInputQuant(), in_channels, False
     if kind == "thermometer":
         module = _build(ThermometerEncoder, kind, in_channels, options, ("resolution",))
         return module, module.out_channels, True

@@ -7,8 +7,9 @@
 * :class:`BinaryActivation` — ±1 activations with a selectable surrogate gradient
   (``"ste"`` or ``"approx_sign"``, see :mod:`pynq_bnn.nn.binarizers`). Exports to QONNX
   ``BipolarQuant``; with the preceding BN it lowers to one integer threshold per channel.
-* :class:`Uint8InputQuant` — the 8-bit pixel input of FINN's CNV: ``x = p/255 -> p`` (integers
+* :class:`PixelInputQuant` — the 8-bit pixel input of FINN's CNV: ``x = p/255 -> p`` (integers
   0..255 at scale 1, so the first conv is an exact integer MAC).
+* :class:`Uint8InputQuant` — ``x = p/255`` kept at scale 1/255, for compare-only input stages.
 * :class:`OutputScale` — one positive learnable scalar on the logits: keeps ``argmax`` equal to
   the argmax of the integer accumulators, so the label-select stage is exact.
 
@@ -19,13 +20,14 @@ import torch
 from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear
 
 from pynq_bnn.nn.binarizers import get_binarizer
-from pynq_bnn.nn.recipes import BinaryAct, BinaryWeight, Uint8Input
+from pynq_bnn.nn.recipes import BinaryAct, BinaryWeight, Uint8Input, Uint8Pixels
 
 __all__ = [
     "BinaryConv2d",
     "BinaryLinear",
     "BinaryActivation",
     "Uint8InputQuant",
+    "PixelInputQuant",
     "OutputScale",
 ]
 
@@ -80,14 +82,22 @@ class BinaryActivation(torch.nn.Module):
 
 
 class Uint8InputQuant(QuantIdentity):
-    """8-bit unsigned input quantizer: ``x = p/255`` maps back to the integer pixels ``p``.
-
-    ``255·x`` is within float32 rounding of ``p``; the scale-1 quantizer rounds it to ``p``
-    exactly. Exports as ``Mul(255) -> Quant(scale 1, 8 bit, unsigned)``.
-    """
+    """8-bit unsigned input quantizer ``x = p/255 -> p/255`` (scale 1/255) for compare-only stages
+    (thermometer, bit planes), whose compares with constants are exact."""
 
     def __init__(self):
         super().__init__(act_quant=Uint8Input, return_quant_tensor=False)
+
+
+class PixelInputQuant(QuantIdentity):
+    """The 8-bit pixel input of FINN's CNV as integers: ``x = p/255 -> p`` (scale 1).
+
+    ``255·x`` is within float32 rounding of ``p``; the scale-1 quantizer rounds it to ``p``
+    exactly, so the first conv is an exact integer MAC. Exports as ``Mul(255) -> Quant``.
+    """
+
+    def __init__(self):
+        super().__init__(act_quant=Uint8Pixels, return_quant_tensor=False)
 
     def forward(self, x):
         return super().forward(x * 255.0)

@@ -8,8 +8,10 @@ Users never touch Brevitas' dependency injection: they pick one of these names.
   Exports to QONNX ``BipolarQuant``; lowers to weight bits of an XNOR-popcount MVAU.
 * :class:`BinaryAct` — activations ``a -> +1 if a >= 0 else -1`` with a clipped STE.
   Exports to ``BipolarQuant``; lowers (with the preceding BN) to one integer threshold.
-* :class:`Uint8Input` — unsigned 8-bit integers at scale 1 (used on ``255·x``, which gives back the
-  pixels ``p`` exactly). Exports to ``Quant``; lowers to the 8-bit input stream.
+* :class:`Uint8Input` — pixels ``x = p/255`` at the fixed scale 1/255 (compare-only input
+  stages). Exports to ``Quant``.
+* :class:`Uint8Pixels` — the integer pixels ``p`` at scale 1 (applied to ``255·x``), in front of
+  an integer MAC. Exports to ``Mul(255) -> Quant``; lowers to the 8-bit input stream.
 * :class:`Int8Weight` — signed 8-bit per-tensor weights (final FC layers that stay "wide").
 
 Traps (see DESIGN.md): ``QuantIdentity(bit_width=1)`` is {-s, 0} in torch but exports as
@@ -31,7 +33,7 @@ from brevitas.quant import (
     Uint8ActPerTensorFloat,
 )
 
-__all__ = ["BinaryWeight", "BinaryAct", "Uint8Input", "Int8Weight"]
+__all__ = ["BinaryWeight", "BinaryAct", "Uint8Input", "Uint8Pixels", "Int8Weight"]
 
 
 class BinaryWeight(SignedBinaryWeightPerTensorConst):
@@ -50,11 +52,28 @@ class BinaryAct(SignedBinaryActPerTensorConst):
 
 
 class Uint8Input(Uint8ActPerTensorFloat):
-    """Unsigned 8-bit input with the fixed scale 1/255: ``x = p/255`` is quantized to ``p``."""
+    """Unsigned 8-bit input with the fixed scale 1/255: ``x = p/255`` is quantized to ``p/255``.
+
+    For compare-only input stages (thermometer, bit planes): a compare of ``p/255`` with a
+    constant is exact. Never feed it into a MAC: float sums of ``p/255`` are inexact.
+    """
 
     scaling_impl_type = ScalingImplType.CONST
     scaling_const = 1.0
     max_val = 1.0
+
+
+class Uint8Pixels(Uint8ActPerTensorFloat):
+    """Unsigned 8-bit integers 0..255 at the fixed scale 1: the pixels ``p`` themselves.
+
+    Used on ``255·x`` (within float32 rounding of ``p``, rounded back to ``p`` exactly) in front
+    of an integer MAC: with scale 1 every accumulator of the first conv is an exact integer, so
+    torch, QONNX and the hardware agree on every BN+sign threshold.
+    """
+
+    scaling_impl_type = ScalingImplType.CONST
+    scaling_const = 255.0
+    max_val = 255.0
 
 
 class Int8Weight(Int8WeightPerTensorFloat):

@@ -27,7 +27,7 @@ import torch
 
 from pynq_bnn.nn.lab import LearnableActivationBinarizer
 from pynq_bnn.nn.layers import (BinaryActivation, BinaryConv2d, BinaryLinear, OutputScale,
-                                Uint8InputQuant)
+                                PixelInputQuant)
 from pynq_bnn.nn.repconv import ChannelTile, rep_plan
 from pynq_bnn.nn.sdbnn import ASD_KINDS, WSDConv2d, WSDLinear, make_asd
 from pynq_bnn.zoo.base import BNNModel
@@ -45,7 +45,7 @@ DEFAULT_OPTIONS = {"input_stage": "uint8", "binarizer": "sign", "wsd": False, "a
 def _build_input(kind: str):
     """Return ``(module, out_channels)`` of the input stage; "uint8" keeps the original quant."""
     if kind == "uint8":
-        return Uint8InputQuant(), 3
+        return PixelInputQuant(), 3
     from pynq_bnn.nn.input_stage import build_input_stage  # engineer B1's module
 
     module, channels, _is_binary = build_input_stage(kind)

@@ -93,3 +93,45 @@ def test_shape_errors_are_clear():
     with pytest.raises(ValueError, match=r"expected \(MH, MW\)"):
         MVAU("m", ["a"], "b", {"weights": np.ones((4, 2))}, MW=4, MH=2, in_shape=[4],
              in_type="BIPOLAR", weight_type="BIPOLAR", out_type="INT4")
+
+
+@pytest.mark.parametrize("in_type,stride,pad,mh,n_thr", [
+    ("BIPOLAR", 1, 0, 8, 1), ("BIPOLAR", 1, 1, 7, 1), ("BIPOLAR", 2, 1, 6, 3),
+    ("UINT8", 1, 0, 5, 1), ("INT4", 2, 1, 4, 0), ("FRAC2", 1, 1, 5, 1), ("BIPOLAR", 1, 0, 3, 0)])
+def test_conv_reference_equals_window_then_reference(in_type, stride, pad, mh, n_thr):
+    """The fused conv path (decoded input, blocked, sign-folded, channel-packed) is bit-exact."""
+    from pynq_bnn.compiler.hw.sliding_window import SlidingWindow
+
+    rng = np.random.default_rng(mh + 10 * n_thr)
+    c = 16
+    high = {"BIPOLAR": 2, "UINT8": 256, "INT4": 8, "FRAC2": 4}[in_type]
+    x = rng.integers(-8 if in_type == "INT4" else 0, high, (5, 7, 6, c))
+    swu = SlidingWindow("swu", ["x"], "win", ifm_dim=[7, 6], channels=c, kernel=[3, 3],
+                        stride=[stride, stride], pad=[pad] * 4, in_type=in_type)
+    win = swu.reference(x)
+    w = rng.choice([-1, 1], (mh, 9 * c)).astype(np.int8)
+    thresholds = None
+    if n_thr:
+        thresholds = np.sort(rng.integers(-20, 21, (mh, n_thr)), axis=1)
+        thresholds[0] = 10 ** 9  # never fires: beyond float32's exact range on purpose
+    neg = (np.arange(mh) % 2).astype(np.uint8)
+    kw = {} if n_thr < 2 else {"out_type": "UINT2"}
+    layer = mvau(w, swu.out_type().name, "BIPOLAR", win.shape[1:], thresholds, neg, **kw)
+    expect = layer.reference(win)
+    for block_mb in (0.001, 1.0):
+        got = layer.conv_reference(swu, x, block_mb=block_mb)
+        np.testing.assert_array_equal(got, expect)
+        assert got.dtype == expect.dtype and got.shape == expect.shape
+    if n_thr:
+        acc = decode_values(win, layer.in_types()[0]) @ w.astype(np.int64).T
+        acc = np.where(neg.astype(bool), -acc, acc)
+        count = (acc[..., None] >= thresholds[None, None, None]).sum(-1)
+        np.testing.assert_array_equal(expect, count)
+
+
+def test_packing_shift_only_where_two_sums_fit_float32():
+    assert mvau(np.ones((64, 576), np.int8), "BIPOLAR", "BIPOLAR", (576,)).packing_shift() == 11
+    assert mvau(np.ones((8, 1152), np.int8), "BIPOLAR", "BIPOLAR", (1152,)).packing_shift() == 12
+    assert mvau(np.ones((8, 2304), np.int8), "BIPOLAR", "BIPOLAR", (2304,)).packing_shift() == 0
+    assert mvau(np.ones((8, 27), np.int8), "UINT8", "BIPOLAR", (27,)).packing_shift() == 0
+    assert mvau(np.ones((1, 64), np.int8), "BIPOLAR", "BIPOLAR", (64,)).packing_shift() == 0

@@ -64,3 +64,18 @@ def test_folding_and_cycles():
     swu.attrs["SIMD"] = 2
     assert "SIMD (2)" in swu.check_folding()[0]
     assert swu.resources().lut > 0
+
+
+@pytest.mark.parametrize("in_type,pad", [("BIPOLAR", 0), ("BIPOLAR", 1), ("FRAC2", 1),
+                                         ("UINT8", 1), ("INT4", 0)])
+def test_windows_of_decoded_input_are_the_decoded_window_stream(in_type, pad):
+    """The fused path's window values equal the reference window stream as the MVAU reads it."""
+    rng = np.random.default_rng(3)
+    high = {"BIPOLAR": 2, "FRAC2": 4, "UINT8": 256, "INT4": 8}[in_type]
+    x = rng.integers(-8 if in_type == "INT4" else 0, high, (3, 5, 6, 2))
+    swu = SlidingWindow("s", ["x"], "y", ifm_dim=[5, 6], channels=2, kernel=[3, 2],
+                        stride=[2, 1], pad=[pad, pad, 0, pad], in_type=in_type)
+    values = swu.windows(swu.decoded_input(x, np.float32))
+    stream = decode_values(swu.reference(x), swu.out_type())
+    assert values.dtype == np.float32 and values.shape == stream.shape
+    np.testing.assert_array_equal(values, stream)

@@ -41,6 +41,7 @@ from pynq_bnn.compiler.hw import requantize as _requantize  # noqa: F401
 from pynq_bnn.compiler.hw import residual as _residual  # noqa: F401
 from pynq_bnn.compiler.lower.base import LoweringContext, LoweringRule, StreamInfo, lower_model
 from pynq_bnn.compiler.lower.bitplane import BitPlaneRule
+from pynq_bnn.compiler.lower.fracbnn import FRACBNN_FALLBACK_RULES, FRACBNN_RULES
 from pynq_bnn.compiler.lower.lab import DepthwiseBinarizerRule
 from pynq_bnn.compiler.lower.layout import FlattenRule
 from pynq_bnn.compiler.lower.mac import ConvRule, MatMulRule
@@ -60,6 +61,8 @@ RULES = [
     ConvRule(),
     MatMulRule(),
     MaxPoolRule(),
+    *FRACBNN_RULES,  # FracBNN units, residual adds, pooling, scaled head (before FlattenRule)
     FlattenRule(),
     ThresholdingRule(),
+    *FRACBNN_FALLBACK_RULES,  # scaled int streams, constant nodes: last
 ]
