@@ -151,9 +151,12 @@ class BitPlaneConv(HWLayer, kind="BitPlaneConv"):
         return []
 
     def cycles(self) -> int:
-        """``(C·k / PE)`` cycles per output pixel: ``H_out·W_out·C·k/PE``."""
+        """Cycles per image of ``bnn::bitplane_conv``: it buffers the frame (``H·W`` reads), then per
+        output row fills the ``K``-wide window (``K-1``) and emits ``W_out·C·k/PE`` words:
+        ``H·W + H_out·(K - 1 + W_out·C·k/PE)``."""
         ho, wo = self.ofm_dim()
-        return ho * wo * (self.fused // self.PE)
+        ih, iw = (int(d) for d in self.IFM_DIM)
+        return ih * iw + ho * (self.K - 1 + wo * (self.fused // self.PE))
 
     def _sum_bits(self) -> int:
         weights = np.abs(np.asarray(self.params.get("fuse_weights", [[2 ** (BITS - 1)] * BITS])))
