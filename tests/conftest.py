@@ -50,3 +50,12 @@ def _seed_everything():
         torch.manual_seed(0)
     except ImportError:  # pragma: no cover
         pass
+
+
+@pytest.fixture(scope="session")
+def package_cache_dir(request, tmp_path_factory):
+    """A folder kept between runs for built demo overlay packages (pytest's cache when enabled)."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return cache.mkdir("pynq_bnn_packages")
+    return tmp_path_factory.mktemp("pynq_bnn_packages")

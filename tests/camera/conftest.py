@@ -30,12 +30,12 @@ def write_video(path, images_rgb, *, upscale=UPSCALE, border=0, fourcc="FFV1"):
 
 
 @pytest.fixture(scope="session")
-def cifar_overlay(request, data_dir):
+def cifar_overlay(data_dir, package_cache_dir):
     """BNNOverlay (simulated device) of a real compiled CNV package (cached, see demo_package)."""
     from pynq_bnn.driver import BNNOverlay
     from pynq_bnn.driver.demo import demo_package
 
-    package = demo_package("cifar10", request.config.cache.mkdir("pynq_bnn_packages"),
+    package = demo_package("cifar10", package_cache_dir,
                            data_dir=data_dir)
     with BNNOverlay(package, device="sim") as overlay:
         yield overlay

@@ -79,9 +79,17 @@ def test_fracbnn_trained_checkpoint_is_bit_exact_on_1000_cifar_images(tmp_path, 
     model = load_model(ckpt)
     model = model[0] if isinstance(model, tuple) else model
     model.eval()
+    images, labels = test.images[:1000], test.labels[:1000]
+    with torch.no_grad():
+        before = model(zoo.to_model_input(images)).numpy()
     path = tmp_path / "fracbnn.onnx"
     export_qonnx(model, path)
     graph = compile_qonnx(path)
-    _check_exact(graph, model, test.images[:1000])
-    report = verify(model, path, graph, test.images[:50], test.labels[:50])
+    top, logits = _check_exact(graph, model, images)
+    np.testing.assert_array_equal(logits, before.astype(np.float64))  # export left it intact
+    print(f"fracbnn checkpoint: compiled top-1 == torch on {len(images)} images, "
+          f"accuracy {(top == labels).mean():.4f}")
+    assert (top == labels).mean() > 0.3  # the trained model, not a constant one
+    report = verify(model, path, graph, test.images[:20], test.labels[:20])
+    print(report)
     assert report.ok, str(report)

@@ -35,16 +35,16 @@ def small_package(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def cifar_package(request, data_dir):
+def cifar_package(data_dir, package_cache_dir):
     """Package of a real (narrow, BN-calibrated) CNV compiled by compile_qonnx; cached between
     sessions under .pytest_cache, keyed by a hash of the sources."""
     from pynq_bnn.driver.demo import demo_package
 
-    return demo_package("cifar10", request.config.cache.mkdir("pynq_bnn_packages"), data_dir=data_dir)
+    return demo_package("cifar10", package_cache_dir, data_dir=data_dir)
 
 
 @pytest.fixture(scope="session")
-def mnist_package(request, data_dir):
+def mnist_package(data_dir, package_cache_dir):
     from pynq_bnn.driver.demo import demo_package
 
-    return demo_package("mnist", request.config.cache.mkdir("pynq_bnn_packages"), data_dir=data_dir)
+    return demo_package("mnist", package_cache_dir, data_dir=data_dir)

@@ -104,7 +104,7 @@ def test_input_stage_factory_kinds_and_errors():
     stage, channels, is_binary = build_input_stage("uint8")
     assert (channels, is_binary) == (3, False)
     x = torch.rand(1, 3, 4, 4)
-    torch.testing.assert_close(stage(x), torch.round(x * 255) / 255)
+    torch.testing.assert_close(stage(x), torch.round(x * 255))  # integer pixels, scale 1
     _, channels, is_binary = build_input_stage("thermometer", in_channels=1)
     assert (channels, is_binary) == (32, True)
     with pytest.raises(ValueError, match="unknown input stage"):

@@ -30,9 +30,9 @@ def execute_notebook(path, env):
 
 
 @pytest.fixture(scope="module")
-def kernel_env(request, data_dir):
+def kernel_env(data_dir, package_cache_dir):
     return {"PYNQ_BNN_DATA": str(data_dir), "MPLBACKEND": "Agg",
-            "PYNQ_BNN_CACHE": str(request.config.cache.mkdir("pynq_bnn_packages")),
+            "PYNQ_BNN_CACHE": str(package_cache_dir),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
 

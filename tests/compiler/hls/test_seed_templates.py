@@ -320,3 +320,64 @@ def test_seed_graph_csim_equals_numpy(tmp_path):
     images = np.random.default_rng(3).integers(0, 256, size=(9, 4, 4, 4), dtype=np.uint8)
     report = verify_csim(graph, project, images, batch=4)
     assert report.passed, report.as_dict()
+
+
+# -- the seed presets end to end: export -> compile -> HLS project -> csim == numpy -------------
+
+
+@pytest.mark.slow
+def test_small_fracbnn_accelerator_csim_equals_numpy(tmp_path):
+    """A small random FracBNN (thermometer input, gated FRAC2 convs, residual adds, downsampling
+    shortcut, global sum pool): every seed kind of the fracbnn lowering in one accelerator."""
+    import torch
+
+    from pynq_bnn.compiler import compile_qonnx
+    from pynq_bnn.compiler.hls.project import write_project
+    from pynq_bnn.compiler.hls.verify import verify_csim
+    from pynq_bnn.export import export_qonnx
+    from pynq_bnn.zoo.fracbnn import fracbnn
+
+    torch.manual_seed(0)
+    model = fracbnn(widths=(8, 16), blocks=(1, 1)).eval()
+    export_qonnx(model, tmp_path / "fracbnn.onnx")
+    graph = compile_qonnx(tmp_path / "fracbnn.onnx")
+    kinds = {layer.kind for layer in graph.layers}
+    assert {"FracMVAU", "AddStreams", "Requantize", "DownsampleShortcut", "SumPool"} <= kinds
+    project = write_project(graph, tmp_path / "proj", "pynq-z2", name="fracbnn_small")
+    images = np.random.default_rng(0).integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
+    report = verify_csim(graph, project, images, batch=3)
+    assert report.passed, report.as_dict()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset,kind", [("lab", "LABBinarize"), ("repbnn", "Requantize")])
+def test_seed_preset_accelerator_csim_equals_numpy(tmp_path, data_dir, preset, kind):
+    """The ``lab`` / ``repbnn`` presets (random LAB kernels, BN statistics from real images) on
+    two real CIFAR-10 images."""
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    from pynq_bnn import zoo
+    from pynq_bnn.compiler.hls.project import write_project
+    from pynq_bnn.compiler.hls.verify import verify_csim
+    from pynq_bnn.data import load_dataset
+    from pynq_bnn.nn.lab import LearnableActivationBinarizer
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import seed_preset_oracle as oracle
+
+    test = load_dataset("cifar10", "test", data_dir)
+    torch.manual_seed(0)
+    model = zoo.build(preset)
+    with torch.no_grad():
+        for lab in [m for m in model.modules() if isinstance(m, LearnableActivationBinarizer)]:
+            lab.conv.weight.normal_(0, 0.5)
+            lab.conv.bias.normal_(0, 0.7)
+    oracle.prepare_model(model, test.images[-300:])
+    graph = oracle.compile_with(model, tmp_path / f"{preset}.onnx")
+    assert any(layer.kind == kind for layer in graph.layers)
+    project = write_project(graph, tmp_path / "proj", "pynq-z2", name=preset)
+    report = verify_csim(graph, project, test.images[:2].transpose(0, 2, 3, 1), batch=2)
+    assert report.passed, report.as_dict()
