@@ -5,7 +5,9 @@ DownsampleShortcut, LABBinarize) against each layer's own numpy ``reference()``.
 
 The fast tests check the snippets (lanes, placeholders, parameter arrays); the slow test compiles
 every rendered layer into ONE g++ csim harness (``csim_layers``) and compares its output with
-``reference()`` on random inputs, padding, strides, channel maps, saturation and folding included.
+``reference()`` on random inputs, padding, strides, channel maps, saturation and folding included;
+the slow whole-accelerator tests csim a hand-built graph of all six kinds, a small FracBNN and the
+``lab`` / ``repbnn`` presets against :func:`pynq_bnn.compiler.execute`.
 """
 import string
 
