@@ -70,6 +70,13 @@ def _set_scaled(ctx, tensor: str, info: StreamInfo, scale: float) -> None:
     _scales(ctx)[tensor] = float(scale)
 
 
+def _hw(tensor: str) -> str:
+    """Stream name of an integer stream carrying the scaled float tensor ``tensor`` (the graph
+    tensor holds ``integer * scale``; :func:`~pynq_bnn.compiler.verify.compare_layers` compares
+    same-named tensors as integers, so the stream gets its own name)."""
+    return f"{tensor}_int"
+
+
 def _scalar(ctx, name: str):
     value = ctx.initializer(name)
     if value is None or np.size(value) != 1:
@@ -157,7 +164,7 @@ def _requantize(ctx, name, src: StreamInfo, table, domain, out_dtype: str, out_t
                 nchw=None):
     fit = fit_channel_function(domain, table, "auto")
     spatial = list(src.shape[:-1])
-    layer = Requantize(ctx.unique_layer_name(name), [src.stream], out_tensor, fit["params"],
+    layer = Requantize(ctx.unique_layer_name(name), [src.stream], _hw(out_tensor), fit["params"],
                        SPATIAL=spatial, IN_CH=int(src.shape[-1]), OUT_CH=int(table.shape[0]),
                        in_dtype=src.stype.name, out_dtype=out_dtype, MODE=fit["mode"],
                        in_min=fit["in_min"], out_bias=fit["out_bias"])
@@ -362,7 +369,7 @@ class FracUnitRule(LoweringRule):
         try:
             fit = fit_channel_function(dom, table, "thresholds")
             params.update(fit["params"])
-            layer = FracMVAU(ctx.unique_layer_name(conv_m.name), [act.output], out_tensor,
+            layer = FracMVAU(ctx.unique_layer_name(conv_m.name), [act.output], _hw(out_tensor),
                              params, OUT_MODE="thresholds", out_dtype=levels.dtype.name,
                              out_bias=fit["out_bias"], **attrs)
             ctx.add_layer(layer, out_tensor)
@@ -413,7 +420,7 @@ class ResidualAddRule(LoweringRule):
         out_type = stream_type_for_range(lo, hi)
         channels = int(a.shape[-1])
         add_tensor = node.output[0]
-        layer = AddStreams(ctx.unique_layer_name(node.name), [a.stream, b.stream], add_tensor,
+        layer = AddStreams(ctx.unique_layer_name(node.name), [a.stream, b.stream], _hw(add_tensor),
                            SPATIAL=list(a.shape[:-1]), CH=channels, a_dtype=a.stype.name,
                            b_dtype=b.stype.name, out_dtype=out_type.name, SHIFT_A=sha,
                            SHIFT_B=shb)
@@ -474,12 +481,12 @@ class DownsampleRule(LoweringRule):
                     out_tensor = gather.output[0]
                     consumed.append(gather)
         if dup == 1:
-            layer = SumPool(ctx.unique_layer_name(node.name), [src.stream], out_tensor,
+            layer = SumPool(ctx.unique_layer_name(node.name), [src.stream], _hw(out_tensor),
                             IFM_DIM=list(src.shape[:2]), CH=channels, K=k, STRIDE=k,
                             in_dtype=src.stype.name)
         else:
             layer = DownsampleShortcut(ctx.unique_layer_name(node.name), [src.stream],
-                                       out_tensor, IFM_DIM=list(src.shape[:2]), CH=channels,
+                                       _hw(out_tensor), IFM_DIM=list(src.shape[:2]), CH=channels,
                                        K=k, STRIDE=k, DUP=dup, DUP_ORDER=order,
                                        in_dtype=src.stype.name)
         ctx.add_layer(layer, out_tensor)
@@ -510,7 +517,7 @@ class GlobalPoolHeadRule(LoweringRule):
                                         "frames and scales")
         channels = int(src.shape[-1])
         pool_tensor = node.output[0]
-        layer = SumPool(ctx.unique_layer_name(node.name), [src.stream], pool_tensor,
+        layer = SumPool(ctx.unique_layer_name(node.name), [src.stream], _hw(pool_tensor),
                         IFM_DIM=[int(h), int(w)], CH=channels, GLOBAL=1, in_dtype=src.stype.name)
         ctx.add_layer(layer, pool_tensor, (channels, 1, 1))
         s_sum = s / (h * w)
@@ -579,6 +586,10 @@ class ScaledMatMulRule(LoweringRule):
             order = np.arange(c * h * ww).reshape(c, h, ww).transpose(1, 2, 0).ravel()
             weights = weights[:, order]
         add_mvau(ctx, node, weights, src.stream, (weights.shape[1],), src.stype)
+        layer, out = ctx.layers[-1], node.output[0]
+        layer.output = _hw(out)  # the graph tensor holds the scaled logits
+        info = ctx.streams[out]
+        ctx.streams[out] = StreamInfo(layer.output, info.shape, info.stype, info.nchw_shape)
 
 
 #: In order; appended after the generic rules in :data:`pynq_bnn.compiler.lower.RULES`.

@@ -5,6 +5,11 @@
 #ifndef PYNQ_BNN_COMMON_HPP
 #define PYNQ_BNN_COMMON_HPP
 
+// Wide folded streams (e.g. SIMD 1024 plus a few control bits) exceed ap_int's default 1024-bit
+// limit; the macro must be set before the first ap_int.h include.
+#ifndef AP_INT_MAX_W
+#define AP_INT_MAX_W 4096
+#endif
 #include <ap_int.h>
 #include <hls_stream.h>
 
