@@ -58,6 +58,9 @@ def test_fracbnn_small_compiles_and_is_bit_exact(tmp_path, data_dir):
     assert kinds.count("DownsampleShortcut") == 2
     assert "SumPool" in kinds
     _check_exact(graph, model, test.images[:200])
+    from pynq_bnn.compiler import verify
+    report = verify(model, path, graph, test.images[:10], test.labels[:10])
+    assert report.ok, str(report)
     # save / load round trip gives the same outputs
     loaded = load_graph(save_graph(graph, tmp_path / "graph"))
     assert [layer.kind for layer in loaded.layers] == kinds
