@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Copyright (c) 2026 the pynq_bnn developers
+// Common definitions of the pynq_bnn streaming library: element kinds, lane access, popcount,
+// and the integer dot product of one SIMD word (see CONTRACT.md, section 1 and 5).
+#ifndef PYNQ_BNN_COMMON_HPP
+#define PYNQ_BNN_COMMON_HPP
+
+// Wide folded streams (e.g. SIMD 1024 plus a few control bits) exceed ap_int's default 1024-bit
+// limit; the macro must be set before the first ap_int.h include.
+#ifndef AP_INT_MAX_W
+#define AP_INT_MAX_W 4096
+#endif
+#include <ap_int.h>
+#include <hls_stream.h>
+
+namespace bnn {
+
+// How the bits of one lane are read as an integer.
+//   BIPOLAR: 1 bit, 1 -> +1, 0 -> -1 (XNOR-popcount convention)
+//   UINT / INT: plain unsigned / two's complement integers
+//   FRAC2: FracBNN 2-bit code; decoded by the FracMVAU as two BIPOLAR planes, never directly
+enum ElemKind { BIPOLAR = 0, UINT = 1, INT = 2, FRAC2 = 3 };
+
+// Decode one lane of BITS bits to its integer value.
+template <ElemKind KIND, unsigned BITS>
+struct Decode {
+  static long long value(const ap_uint<BITS>& raw) { return (long long)raw.to_uint64(); }
+};
+template <unsigned BITS>
+struct Decode<BIPOLAR, BITS> {
+  static long long value(const ap_uint<BITS>& raw) { return raw[0] ? 1 : -1; }
+};
+template <unsigned BITS>
+struct Decode<INT, BITS> {
+  static long long value(const ap_uint<BITS>& raw) {
+    ap_int<BITS> s = raw;
+    return (long long)s.to_int64();
+  }
+};
+
+// Lane i (BITS wide) of a packed word, LSB-first.
+template <unsigned BITS, int W>
+inline ap_uint<BITS> lane(const ap_uint<W>& word, unsigned i) {
+#pragma HLS INLINE
+  return word.range((i + 1) * BITS - 1, i * BITS);
+}
+
+// Write the low BITS bits of value into lane i of word.
+template <unsigned BITS, int W>
+inline void set_lane(ap_uint<W>& word, unsigned i, long long value) {
+#pragma HLS INLINE
+  word.range((i + 1) * BITS - 1, i * BITS) = ap_uint<BITS>(value);
+}
+
+// Number of set bits. csim uses the host popcount on 64-bit chunks (speed); synthesis an
+// unrolled adder tree.
+template <unsigned W>
+inline unsigned popcount(const ap_uint<W>& x) {
+#pragma HLS INLINE
+#ifdef __SYNTHESIS__
+  unsigned count = 0;
+  for (unsigned i = 0; i < W; i++) {
+#pragma HLS UNROLL
+    count += x[i];
+  }
+  return count;
+#else
+  unsigned count = 0;
+  for (unsigned lo = 0; lo < W; lo += 64) {
+    const unsigned hi = (lo + 64 < W ? lo + 64 : W) - 1;
+    count += __builtin_popcountll(x.range(hi, lo).to_uint64());
+  }
+  return count;
+#endif
+}
+
+// Constant weight memory of an MVAU: PE banks of TILES words of W bits, stored as plain 64-bit
+// chunks (chunk c = bits [64c, 64c+63]) so large weight sets compile fast in csim and map to
+// ROM in synthesis (banks partitioned by PE).
+template <unsigned PE, unsigned TILES, unsigned W>
+struct PackedWeights {
+  static constexpr unsigned CHUNKS = (W + 63) / 64;
+  unsigned long long words[PE][TILES][CHUNKS];
+
+  ap_uint<W> get(unsigned pe, unsigned tile) const {
+#pragma HLS INLINE
+    ap_uint<W> word = 0;
+    for (unsigned c = 0; c < CHUNKS; c++) {
+#pragma HLS UNROLL
+      const unsigned hi = (64 * c + 63 < W) ? 64 * c + 63 : W - 1;
+      word.range(hi, 64 * c) = words[pe][tile][c];
+    }
+    return word;
+  }
+};
+
+// Integer dot product of SIMD weight lanes with SIMD input lanes (decoded values).
+template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS, ElemKind W_KIND, unsigned W_BITS>
+struct Dot {
+  static long long compute(const ap_uint<SIMD * W_BITS>& w, const ap_uint<SIMD * IN_BITS>& x) {
+#pragma HLS INLINE
+    long long sum = 0;
+    for (unsigned s = 0; s < SIMD; s++) {
+#pragma HLS UNROLL
+      const long long wv = Decode<W_KIND, W_BITS>::value(lane<W_BITS>(w, s));
+      const long long xv = Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(x, s));
+      sum += wv * xv;
+    }
+    return sum;
+  }
+};
+
+// BIPOLAR x BIPOLAR: XNOR-popcount, acc = 2 * popcount(xnor) - SIMD.
+template <unsigned SIMD>
+struct Dot<SIMD, BIPOLAR, 1, BIPOLAR, 1> {
+  static long long compute(const ap_uint<SIMD>& w, const ap_uint<SIMD>& x) {
+#pragma HLS INLINE
+    const ap_uint<SIMD> agree = ~(w ^ x);
+    return 2 * (long long)popcount<SIMD>(agree) - (long long)SIMD;
+  }
+};
+
+// BIPOLAR weights x integer inputs: add or subtract each input (no multiplier).
+template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS>
+struct Dot<SIMD, IN_KIND, IN_BITS, BIPOLAR, 1> {
+  static long long compute(const ap_uint<SIMD>& w, const ap_uint<SIMD * IN_BITS>& x) {
+#pragma HLS INLINE
+    long long sum = 0;
+    for (unsigned s = 0; s < SIMD; s++) {
+#pragma HLS UNROLL
+      const long long xv = Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(x, s));
+      sum += w[s] ? xv : -xv;
+    }
+    return sum;
+  }
+};
+
+}  // namespace bnn
+
+#endif
