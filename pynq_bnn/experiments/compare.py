@@ -190,7 +190,8 @@ def main(argv=None) -> int:
     result = run_comparison(budget_minutes=args.budget_minutes, data_dir=args.data_dir,
                             models=models, train_subset=args.train_subset, epochs=args.epochs,
                             test_subset=args.test_subset, out=args.out, seed=args.seed)
-    print(open(result["files"]["markdown"]).read())
+    with open(result["files"]["markdown"], encoding="utf-8") as table:
+        print(table.read())
     failed = [r["model"] for r in result["results"] if r.get("error")]
     return 1 if failed else 0
 
