@@ -50,31 +50,6 @@ def load_model(name: str):
         return zoo.build(name).eval(), "random-init (no shipped checkpoint)"
 
 
-def input_stage_rules() -> list:
-    """The default lowering rules with the input-stage rules in front (once)."""
-    from pynq_bnn.compiler.lower import RULES
-    from pynq_bnn.compiler.lower.bitplane import BitPlaneRule
-    from pynq_bnn.compiler.lower.thermometer import ThermometerRule
-
-    present = {type(rule) for rule in RULES}
-    extra = [rule() for rule in (ThermometerRule, BitPlaneRule) if rule not in present]
-    return extra + list(RULES)
-
-
-def compile_export(wrapper):
-    """Compile an exported ``ModelWrapper`` (quantizer outputs annotated as integer points)."""
-    from qonnx.core.datatype import DataType
-    from qonnx.core.modelwrapper import ModelWrapper
-
-    from pynq_bnn.compiler import compile_qonnx
-
-    model = ModelWrapper(wrapper.model.SerializeToString())
-    for node in model.graph.node:  # a BipolarQuant output is ±1 even behind an input encoder
-        if node.op_type == "BipolarQuant":
-            model.set_tensor_datatype(node.output[0], DataType["BIPOLAR"])
-    return compile_qonnx(model, rules=input_stage_rules())
-
-
 def _timed(fn):
     start = time.perf_counter()
     result = fn()
@@ -86,12 +61,12 @@ def benchmark_model(name: str, images: np.ndarray, qonnx_images: int, workdir: P
     import torch
     from qonnx.core.onnx_exec import execute_onnx
 
-    from pynq_bnn.compiler import execute
+    from pynq_bnn.compiler import compile_qonnx, execute
     from pynq_bnn.export import export_qonnx
 
     model, note = load_model(name)
     wrapper = export_qonnx(model, workdir / f"{name}.onnx")
-    graph, compile_s = _timed(lambda: compile_export(wrapper))
+    graph, compile_s = _timed(lambda: compile_qonnx(wrapper))
     nhwc = np.ascontiguousarray(images.transpose(0, 2, 3, 1))
     execute(graph, nhwc[:2])  # warm-up
     top_numpy, numpy_s = _timed(lambda: execute(graph, nhwc)[:, 0])

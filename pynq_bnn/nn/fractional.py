@@ -65,20 +65,10 @@ from pynq_bnn.nn.binarizers import binary_sign
 from pynq_bnn.nn.layers import BinaryConv2d
 from pynq_bnn.nn.recipes import BinaryAct, BinaryWeight
 
-__all__ = ["FracActivation", "FracBinaryConv2d", "UnitBinaryWeight", "frac_quantize",
+__all__ = ["FracActivation", "FracBinaryConv2d", "frac_quantize",
            "frac_codes", "frac_planes", "gate_target_loss"]
 
 STEP = 2.0 / 3.0
-
-
-class UnitBinaryWeight(BinaryWeight):
-    """±1 weights with the constant scale exactly 1 (Brevitas' binary recipe defaults to 0.1).
-
-    The gate threshold δ is compared with ``(2/3)·conv(s_M, W)``; with scale 1 its units are
-    plain integer accumulator units (times 2/3), independent of any recipe default.
-    """
-
-    scaling_const = 1.0
 
 
 def frac_codes(x: torch.Tensor) -> torch.Tensor:
@@ -169,7 +159,7 @@ class FracBinaryConv2d(BinaryConv2d):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=False, padding_mode="zeros", device=None, dtype=None, *,
                  gate_init: float = -1.0, gate_target: float = 3.0, gate_weight: float = 1e-5,
-                 weight_quant=UnitBinaryWeight, **kwargs):
+                 weight_quant=BinaryWeight, **kwargs):
         if padding_mode != "zeros":
             raise ValueError("FracBinaryConv2d supports zero padding only (padded taps add 0)")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
