@@ -31,6 +31,10 @@ Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
 * Threshold compare (:func:`threshold_compare`): one ``b``-bit comparator against a stored value
   is ``b`` LUTs on the carry chain; ``T`` thresholds per channel are ``T`` comparators plus a small
   adder counting the passed ones (the multi-bit output code).
+* Threshold unit with storage (:func:`threshold_unit`): below ``SEARCH_MIN_THRESHOLDS`` (16) the
+  parallel compare above with one ``T * b``-bit word per channel; from 16 thresholds on a
+  pipelined binary search (FINN's RTL thresholding does the same): ``n = ceil(log2(T + 1))``
+  comparator stages, stage ``s`` reading its own table of ``2^s`` thresholds per channel.
 * Integer products (:func:`int_mac`): ±1 weights make a product a conditional negation
   (``a_bits + 1`` LUTs); products with both operands ≥ ``DSP_MIN_BITS`` (5) bits take one DSP
   each; other small products ``a_bits * w_bits`` LUTs. Products are summed by an
@@ -54,7 +58,8 @@ from pynq_bnn.compiler.hw.base import Resources
 
 __all__ = [
     "BRAM18_ASPECTS", "LUTRAM_LUTS_PER_BRAM18", "DSP_MIN_BITS", "memory", "adder_tree",
-    "xnor_popcount", "accumulator", "threshold_compare", "constant_compare", "int_mac",
+    "xnor_popcount", "accumulator", "threshold_compare", "threshold_unit",
+    "SEARCH_MIN_THRESHOLDS", "constant_compare", "int_mac",
     "layer_control",
     "popcount_bits", "signed_sum_bits", "platform_shell",
 ]
@@ -62,6 +67,7 @@ __all__ = [
 BRAM18_ASPECTS = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
 LUTRAM_LUTS_PER_BRAM18 = 64
 DSP_MIN_BITS = 5
+SEARCH_MIN_THRESHOLDS = 16
 URAM_WIDTH, URAM_DEPTH = 72, 4096
 LUTRAM_DEPTH = 64
 
@@ -158,6 +164,27 @@ def threshold_compare(thresholds: int, bits: int, pe: int = 1) -> Resources:
     pe = _check_int("pe", pe, 1)
     compare = Resources(lut=thresholds * bits * pe, ff=popcount_bits(thresholds) * pe)
     return compare + adder_tree(thresholds, 1, copies=pe)
+
+
+def threshold_unit(thresholds: int, bits: int, channels: int, pe: int = 1) -> Resources:
+    """``pe`` multi-threshold lanes for ``channels`` channels including the threshold storage.
+
+    ``T < SEARCH_MIN_THRESHOLDS``: :func:`threshold_compare` + a table of ``channels/pe`` words of
+    ``T * bits`` bits per lane. Otherwise a binary search over the thresholds padded to
+    ``2^n - 1``: ``n`` registered ``bits``-bit comparator stages, stage ``s`` with a table of
+    ``(channels/pe) * 2^s`` words of ``bits`` bits per lane (the ``bnn::ThresholdSearch`` template).
+    """
+    thresholds, bits = _check_int("thresholds", thresholds, 1), _check_int("bits", bits, 1)
+    channels, pe = _check_int("channels", channels, 1), _check_int("pe", pe, 1)
+    nf = max(1, channels // pe)
+    if thresholds < SEARCH_MIN_THRESHOLDS:
+        return (threshold_compare(thresholds, bits, pe)
+                + memory(depth=nf, width=thresholds * bits, copies=pe))
+    stages = popcount_bits(thresholds)
+    res = Resources(lut=stages * bits * pe, ff=stages * (bits + stages) * pe)
+    for stage in range(stages):
+        res = res + memory(depth=nf << stage, width=bits, copies=pe)
+    return res
 
 
 def int_mac(simd: int, pe: int, in_bits: int, weight_bits: int) -> Resources:

@@ -6,7 +6,8 @@ Layer owners call these helpers from ``render_hls()`` so that every params heade
 layout: weights ``bnn::PackedWeights<PE, TILES, SIMD*WBITS> <id>_w`` (tile ``nf*SF + sf``, lane
 ``s`` = ``W[nf*PE + pe][sf*SIMD + s]``, words stored as 64-bit chunks), thresholds
 ``bnn::Thresholds<NF,PE,NT,int,OUT_BIAS> <id>_act``, lookup tables
-``bnn::Lut<NF,PE,IN_MIN,ENTRIES,int> <id>_act``. Plain integer arrays keep big weight sets fast
+``bnn::Lut<NF,PE,IN_MIN,ENTRIES,int> <id>_act``, piecewise-affine requantizers
+``bnn::Affine<NF,PE,NP,SHIFT,OUT_MIN,OUT_MAX,TMul,TAdd,TKnee> <id>_act``. Plain integer arrays keep big weight sets fast
 to compile (class-type arrays of ap_uint made g++ take minutes).
 """
 from __future__ import annotations
@@ -15,7 +16,10 @@ import re
 
 import numpy as np
 
-__all__ = ["cname", "encode_lanes", "weights_cpp", "thresholds_cpp", "table_cpp", "signed_bits"]
+from pynq_bnn.compiler.cost import SEARCH_MIN_THRESHOLDS
+
+__all__ = ["cname", "encode_lanes", "weights_cpp", "thresholds_cpp", "table_cpp", "affine_cpp",
+           "signed_bits"]
 
 _BIPOLAR = "BIPOLAR"
 
@@ -105,7 +109,9 @@ def _ctype(bits: int) -> str:
 def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0) -> str:
     """``bnn::Thresholds`` instance ``<ident>_act`` for thresholds ``(C, NT)`` (ascending).
 
-    Output of channel c for integer a: ``out_bias + Σ_k [(neg[c] ? -a : a) >= T[c, k]]``.
+    Output of channel c for integer a: ``out_bias + Σ_k [(neg[c] ? -a : a) >= T[c, k]]``. From
+    ``SEARCH_MIN_THRESHOLDS`` thresholds on the instance is a ``bnn::ThresholdSearch`` (binary
+    search, thresholds padded to ``2^LOG - 1``), matching the cost model's threshold unit.
     """
     thr = np.asarray(thresholds, dtype=np.int64)
     if thr.ndim == 1:
@@ -116,12 +122,20 @@ def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0)
     if nt > 1 and (np.diff(thr, axis=1) < 0).any():
         raise ValueError("thresholds must be ascending per channel")
     neg = np.zeros(channels, dtype=bool) if neg is None else np.asarray(neg, dtype=bool)
+    search = nt >= SEARCH_MIN_THRESHOLDS
+    if search:  # binary search over 2^LOG - 1 entries: pad with a never-passed value
+        log = nt.bit_length()
+        pad = np.full((channels, (1 << log) - 1 - nt), int(thr.max()) + 1, dtype=np.int64)
+        thr = np.concatenate([thr, pad], axis=1)
     nf, tb = channels // pe, signed_bits(thr)
-    by_pe = thr.reshape(nf, pe, nt).transpose(1, 0, 2)
+    by_pe = thr.reshape(nf, pe, thr.shape[1]).transpose(1, 0, 2)
     neg_pe = neg.reshape(nf, pe).T
     thr_text = _braces(_braces(_braces(str(v) for v in row) for row in block) for block in by_pe)
     neg_text = _braces(_braces(str(int(v)) for v in row) for row in neg_pe)
-    typ = f"bnn::Thresholds<{nf}, {pe}, {nt}, {_ctype(tb)}, {int(out_bias)}>"
+    if search:
+        typ = f"bnn::ThresholdSearch<{nf}, {pe}, {log}, {_ctype(tb)}, {int(out_bias)}>"
+    else:
+        typ = f"bnn::Thresholds<{nf}, {pe}, {nt}, {_ctype(tb)}, {int(out_bias)}>"
     return f"static const {typ} {ident}_act = {{\n{thr_text},\n{neg_text}}};\n"
 
 
@@ -137,3 +151,29 @@ def table_cpp(ident: str, table, in_min: int, out_bits: int, signed: bool, pe: i
     text = _braces(_braces(_braces(str(v) for v in row) for row in block) for block in by_pe)
     typ = f"bnn::Lut<{nf}, {pe}, {int(in_min)}, {entries}, {out_t}>"
     return f"static const {typ} {ident}_act = {{\n{text}}};\n"
+
+
+def affine_cpp(ident: str, params: dict, pe: int) -> str:
+    """``bnn::Affine`` instance ``<ident>_act`` of piecewise-affine parameters
+    (:func:`pynq_bnn.compiler.hw.affine.fit_piecewise_affine`: ``mul``/``add`` ``(C, P)``,
+    ``knees`` ``(C, P-1)``, ``shift``, ``clamp``). Knee slot 0 of each channel is unused (piece 0
+    starts at the bottom of the domain), which keeps the arrays non-empty for ``P = 1``."""
+    mul = np.asarray(params["mul"], dtype=np.int64)
+    add = np.asarray(params["add"], dtype=np.int64)
+    knees = np.asarray(params["knees"], dtype=np.int64)
+    channels, pieces = mul.shape
+    if channels % pe:
+        raise ValueError(f"PE={pe} does not divide the {channels} channels")
+    knees = np.concatenate([np.zeros((channels, 1), np.int64), knees], axis=1)
+    nf = channels // pe
+
+    def by_pe(values):
+        block = values.reshape(nf, pe, pieces).transpose(1, 0, 2)
+        return _braces(_braces(_braces(str(v) for v in row) for row in b) for b in block)
+
+    y_min, y_max = (int(v) for v in np.asarray(params["clamp"]).reshape(2))
+    types = ", ".join(_ctype(signed_bits(v)) for v in (mul, add, knees))
+    typ = (f"bnn::Affine<{nf}, {pe}, {pieces}, {int(params['shift'])}, {y_min}, {y_max}, "
+           f"{types}>")
+    return (f"static const {typ} {ident}_act = {{\n{by_pe(mul)},\n{by_pe(add)},\n"
+            f"{by_pe(knees)}}};\n")

@@ -10,8 +10,10 @@ with :func:`pynq_bnn.compiler.execute` image by image (identical integers requir
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from pynq_bnn.compiler.hls.csim import CsimError, compile_cpp, run_executable
 from pynq_bnn.compiler.hls.packing import bytes_per_word, pack_words, unpack_words
 from pynq_bnn.compiler.hls.project import Project, load_project
 
-__all__ = ["CsimReport", "build_csim", "run_csim", "verify_csim"]
+__all__ = ["CsimReport", "build_csim", "run_csim", "verify_csim", "default_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +61,27 @@ def build_csim(project, timeout: float = 1800.0) -> Path:
     if exe.is_file() and exe.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
         return exe
     t0 = time.monotonic()
-    compile_cpp(sources, exe, timeout=timeout, opt="-O1",
+    compile_cpp(sources, exe, timeout=timeout, opt="-O2",
                 include_dirs=(hls / "csim", hls / "src", hls / "tb"))
     log.info("csim testbench compiled in %.1f s", time.monotonic() - t0)
     return exe
 
 
-def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600.0) -> np.ndarray:
-    """Run the compiled accelerator on uint8 NHWC ``images``; return ``(N, output count)`` ints."""
+def default_jobs() -> int:
+    """Parallel csim processes: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600.0,
+             jobs: int = 0) -> np.ndarray:
+    """Run the compiled accelerator on uint8 NHWC ``images``; return ``(N, output count)`` ints.
+
+    The images are split into ``jobs`` contiguous parts (default :func:`default_jobs`), each run
+    by its own testbench process; the outputs are concatenated in image order.
+    """
     project = _project(project)
     images = np.asarray(images)
     if images.dtype != np.uint8 or tuple(images.shape[1:]) != tuple(project.input.shape):
@@ -75,15 +90,28 @@ def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600
                          f"{tuple(images.shape)}")
     exe = build_csim(project)
     n = images.shape[0]
+    parts = [part for part in np.array_split(np.arange(n), max(1, jobs or default_jobs()))
+             if part.size] or [np.arange(0)]
     with tempfile.TemporaryDirectory(prefix="pynq_bnn_csim_") as tmp:
-        in_path, out_path = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
-        words = pack_words(images.reshape(n, -1), 8, project.axi_width)
-        if words.shape[1] != project.input.words:
-            raise CsimError(f"packed {words.shape[1]} input words, project expects "
-                            f"{project.input.words}")
-        words.tofile(in_path)
-        run_executable([exe, in_path, out_path, n, batch], timeout)
-        raw = np.fromfile(out_path, dtype=np.uint8)
+        def run_part(index: int) -> np.ndarray:
+            part = parts[index]
+            in_path, out_path = Path(tmp) / f"in{index}.bin", Path(tmp) / f"out{index}.bin"
+            words = pack_words(images[part].reshape(part.size, -1), 8, project.axi_width)
+            if words.shape[1] != project.input.words:
+                raise CsimError(f"packed {words.shape[1]} input words, project expects "
+                                f"{project.input.words}")
+            words.tofile(in_path)
+            run_executable([exe, in_path, out_path, part.size, batch], timeout)
+            return _read_output(project, out_path, part.size)
+
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            outputs = list(pool.map(run_part, range(len(parts))))
+    return np.concatenate(outputs, axis=0)
+
+
+def _read_output(project, path: Path, n: int) -> np.ndarray:
+    """Unpack a testbench output file of ``n`` images."""
+    raw = np.fromfile(path, dtype=np.uint8) if n else np.zeros(0, np.uint8)
     out = project.output
     expected = n * out.words * bytes_per_word(project.axi_width)
     if raw.size != expected:
@@ -92,12 +120,13 @@ def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600
     return unpack_words(raw, out.elem_bits, project.axi_width, out.count, out.signed)
 
 
-def verify_csim(graph, project, images: np.ndarray, batch: int = 16) -> CsimReport:
-    """Compare csim with :func:`pynq_bnn.compiler.execute` on ``images`` (uint8 NHWC)."""
+def verify_csim(graph, project, images: np.ndarray, batch: int = 16, jobs: int = 0) -> CsimReport:
+    """Compare csim with :func:`pynq_bnn.compiler.execute` on ``images`` (uint8 NHWC), the csim
+    in ``jobs`` parallel processes (see :func:`run_csim`)."""
     from pynq_bnn.compiler.execute import execute
 
     t0 = time.monotonic()
-    got = run_csim(project, images, batch=batch)
+    got = run_csim(project, images, batch=batch, jobs=jobs)
     want = np.asarray(execute(graph, images)).reshape(got.shape[0], -1).astype(np.int64)
     if want.shape != got.shape:
         raise CsimError(f"csim output shape {got.shape} differs from numpy {want.shape}")

@@ -19,7 +19,9 @@ integer per channel, ``mask = [acc_M >= G_c]``. The integer point leaving this l
 which is either streamed out raw (``OUT_MODE="acc"``, an ``INT`` stream for a following
 :class:`~pynq_bnn.compiler.hw.requantize.Requantize`, residual add or ASD stage) or compared
 with per-channel multi-thresholds (``OUT_MODE="thresholds"``: 3 thresholds give the next layer's
-FRAC2 code, 1 threshold a BIPOLAR bit), BN and the 2-bit quantizer folded in.
+FRAC2 code, 1 threshold a BIPOLAR bit), BN and the 2-bit quantizer folded in, or requantized by
+an exact piecewise-affine unit (``OUT_MODE="affine"``: BN -> int8 residual branch, one
+multiplier per PE, :mod:`pynq_bnn.compiler.hw.affine`).
 
 Zero padding: a padded tap has the value 0, which neither a FRAC2 code nor a ±1 bit can carry;
 the layer owns its sliding window and the window unit emits a valid bit per tap, so padded taps
@@ -40,10 +42,12 @@ import numpy as np
 from pynq_bnn.compiler.cost import (accumulator, layer_control, memory, threshold_compare,
                                    xnor_popcount)
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
-from pynq_bnn.compiler.hw.requantize import apply_thresholds, stream_type_for_range
+from pynq_bnn.compiler.hw.requantize import channel_function_cpp, channel_function_reference, \
+    channel_function_resources, stream_type_for_range
 
 __all__ = ["FracMVAU", "frac2_planes", "conv_windows", "divisors"]
 
+_ACT_MODES = ("thresholds", "affine")  # fused output functions (see requantize.py)
 _CHUNK_PIXELS = 1 << 17  # rows of the im2col matrix processed at once (memory bound)
 
 
@@ -94,8 +98,8 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         Attr("STRIDE", int, 1, "stride"),
         Attr("PAD", int, 0, "zero padding on each side (padded taps contribute 0)"),
         Attr("in_dtype", str, "FRAC2", "FRAC2 (gated two-plane) or BIPOLAR (one plane)"),
-        Attr("OUT_MODE", str, "acc", "acc (raw INT accumulator) | thresholds"),
-        Attr("out_dtype", str, "", "thresholds mode: output type (FRAC2, BIPOLAR, UINTk, INTk)"),
+        Attr("OUT_MODE", str, "acc", "acc (raw INT accumulator) | thresholds | affine"),
+        Attr("out_dtype", str, "", "thresholds/affine mode: output type (FRAC2, BIPOLAR, INTk)"),
         Attr("out_bias", int, 0, "thresholds mode: added to the threshold count"),
         Attr("PE", int, 1, "output channels in parallel (divides OFM_CH)"),
         Attr("SIMD", int, 1, "input lanes in parallel (divides K*K*IFM_CH)"),
@@ -128,7 +132,7 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         return -bound, bound
 
     def out_type(self) -> StreamType:
-        if self.OUT_MODE == "thresholds":
+        if self.OUT_MODE in _ACT_MODES:
             return StreamType.parse(self.out_dtype)
         return stream_type_for_range(*self.acc_range())
 
@@ -166,10 +170,9 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         if planes == 2:
             res = res + threshold_compare(1, acc_bits, self.PE) + accumulator(acc_bits, self.PE)
             res = res + memory(depth=nf, width=acc_bits, copies=self.PE)
-        if "thresholds" in self.params:
-            n_thr = int(np.asarray(self.params["thresholds"]).shape[1])
-            res = res + threshold_compare(n_thr, acc_bits + 1, self.PE)
-            res = res + memory(depth=nf, width=n_thr * (acc_bits + 1), copies=self.PE)
+        if self.OUT_MODE in _ACT_MODES:
+            res = res + channel_function_resources(self.OUT_MODE, self.params, acc_bits + 1,
+                                                   self.out_type().bits, self.OFM_CH, self.PE)
         return res + layer_control(self.PE * self.out_type().bits)
 
     # -- reference -------------------------------------------------------------------------------
@@ -207,11 +210,11 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
     def reference(self, x: np.ndarray) -> np.ndarray:
         n = np.asarray(x).shape[0]
         acc = self.accumulate(x)[3]
-        if self.OUT_MODE == "thresholds":
-            acc = apply_thresholds(acc, self.params["thresholds"], self.params.get("direction"),
-                                   self.out_bias)
+        if self.OUT_MODE in _ACT_MODES:
+            acc = channel_function_reference(self.OUT_MODE, self.params, acc, self.out_bias,
+                                             where=self.name)
         elif self.OUT_MODE != "acc":
-            raise ValueError(f"{self.name}: OUT_MODE must be acc or thresholds")
+            raise ValueError(f"{self.name}: OUT_MODE must be acc, thresholds or affine")
         return acc.reshape((n,) + self.out_shape())
 
     def lsb_fraction(self, x: np.ndarray) -> float:
@@ -234,7 +237,7 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         stride-1, unpadded conv and the vector case need no window unit.
         """
         from pynq_bnn.compiler.hls.params import cname, weights_cpp
-        from pynq_bnn.compiler.hw.requantize import _thresholds_act_cpp, const_array_cpp
+        from pynq_bnn.compiler.hw.requantize import const_array_cpp
 
         issues = self.check_folding()
         if issues:
@@ -251,15 +254,14 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
             gate = np.full(self.OFM_CH, -self.mw, dtype=np.int64)
         gate = np.broadcast_to(np.asarray(gate, dtype=np.int64), (self.OFM_CH,))
         text += const_array_cpp(f"{ident}_gate", "int", gate.reshape(nf, self.PE).T)
-        if self.OUT_MODE == "thresholds":
-            act_text, act = _thresholds_act_cpp(ident, self.params["thresholds"],
-                                                self.params.get("direction"), self.out_bias,
-                                                self.PE)
+        if self.OUT_MODE in _ACT_MODES:
+            act_text, act = channel_function_cpp(ident, self.OUT_MODE, self.params,
+                                                 self.out_type(), self.PE, self.out_bias)
             text += act_text
         elif self.OUT_MODE == "acc":
             act = "bnn::PassThrough()"
         else:
-            raise ValueError(f"{self.name}: OUT_MODE must be acc or thresholds")
+            raise ValueError(f"{self.name}: OUT_MODE must be acc, thresholds or affine")
         out_bits = self.out_type().bits
         acc_bits = stream_type_for_range(*self.acc_range()).bits
         ho, wo = self.ofm_dim()

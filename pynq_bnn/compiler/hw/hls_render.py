@@ -22,9 +22,11 @@ def _kind(stype) -> str:
 
 
 def _act(layer, ident: str, channels: int, pe: int):
-    """(params text, act expression) of a thresholded layer, or a pass-through."""
-    from pynq_bnn.compiler.hls.params import thresholds_cpp
+    """(params text, act expression) of a thresholded or affine layer, or a pass-through."""
+    from pynq_bnn.compiler.hls.params import affine_cpp, thresholds_cpp
 
+    if getattr(layer, "act_mode", "thresholds") == "affine":
+        return affine_cpp(ident, layer.params, pe), f"{ident}_act"
     if not layer.num_thresholds:
         return "", "bnn::PassThrough()"
     text = thresholds_cpp(ident, layer.params["thresholds"], pe, neg=layer.params["neg"],

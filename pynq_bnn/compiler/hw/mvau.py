@@ -18,8 +18,9 @@ Modes (all the same arithmetic on decoded values, :func:`decode_values`):
 
 Activation: ``num_thresholds > 0`` -> multi-threshold (:mod:`.thresholding`, with the per-channel
 ``neg`` flag for decreasing tails): one threshold gives a ``BIPOLAR`` bit, ``n`` thresholds a
-code ``out_bias + count``; ``num_thresholds == 0`` -> the raw accumulator (``INT`` stream) for
-the last layer / label select.
+code ``out_bias + count``; ``act_mode="affine"`` -> an exact piecewise-affine requantizer
+(:mod:`.affine`, e.g. BN -> int8: one multiplier per PE instead of 255 thresholds);
+otherwise the raw accumulator (``INT`` stream) for the last layer / label select.
 
 Folding: ``PE`` output channels x ``SIMD`` inputs per cycle; ``MH % PE == 0``, ``MW % SIMD == 0``;
 cycles per image ``(MH/PE) * (MW/SIMD) * pixels``.
@@ -41,7 +42,8 @@ from __future__ import annotations
 import numpy as np
 
 from pynq_bnn.compiler.cost import accumulator, int_mac, layer_control, memory, \
-    signed_sum_bits, threshold_compare, xnor_popcount
+    signed_sum_bits, threshold_unit, xnor_popcount
+from pynq_bnn.compiler.hw.affine import affine_resources, apply_piecewise_affine
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType, \
     divisors
 from pynq_bnn.compiler.hw.thresholding import apply_thresholds, check_thresholds
@@ -76,6 +78,7 @@ class MVAU(HWLayer, kind="MVAU"):
         Attr("out_type", str, None, "output stream type (accumulator INTk when no thresholds)"),
         Attr("num_thresholds", int, 0, "thresholds per channel; 0 = raw accumulator output"),
         Attr("out_bias", int, 0, "output value of threshold count 0"),
+        Attr("act_mode", str, "thresholds", "thresholds (num_thresholds > 0, or none) | affine"),
         Attr("PE", int, 1, "output channels computed in parallel"),
         Attr("SIMD", int, 1, "input elements consumed in parallel"),
     )
@@ -88,6 +91,11 @@ class MVAU(HWLayer, kind="MVAU"):
         if "weights" in self.params and self.params["weights"].shape != (self.MH, self.MW):
             raise ValueError(f"MVAU {name!r}: weights have shape {self.params['weights'].shape}, "
                              f"expected (MH, MW) = ({self.MH}, {self.MW})")
+        if self.act_mode not in ("thresholds", "affine"):
+            raise ValueError(f"MVAU {name!r}: act_mode must be thresholds or affine, "
+                             f"got {self.act_mode!r}")
+        if self.act_mode == "affine" and self.num_thresholds:
+            raise ValueError(f"MVAU {name!r}: act_mode='affine' takes num_thresholds=0")
         if self.num_thresholds:
             self.params.setdefault("neg", np.zeros(self.MH, dtype=np.uint8))
             if "thresholds" in self.params:
@@ -155,10 +163,11 @@ class MVAU(HWLayer, kind="MVAU"):
         res = mac + accumulator(acc_bits, self.PE) + layer_control(self.PE * self.out_type().bits)
         depth = (self.MH // self.PE) * (self.MW // self.SIMD)
         res = res + memory(depth=depth, width=self.SIMD * w_bits, copies=self.PE)
+        if self.act_mode == "affine":
+            res = res + affine_resources(self.params, acc_bits, self.out_type().bits, self.MH,
+                                         self.PE)
         if self.num_thresholds:
-            res = res + threshold_compare(self.num_thresholds, acc_bits, self.PE)
-            res = res + memory(depth=self.MH // self.PE, width=self.num_thresholds * acc_bits,
-                               copies=self.PE)
+            res = res + threshold_unit(self.num_thresholds, acc_bits, self.MH, self.PE)
         return res
 
     # -- semantics -------------------------------------------------------------------------------
@@ -203,6 +212,8 @@ class MVAU(HWLayer, kind="MVAU"):
         Thresholds are compared in the accumulator's float dtype: exact, since ``|acc| < 2^24``
         (float32) and a threshold beyond that rounds to a value still beyond every accumulator.
         """
+        if self.act_mode == "affine":
+            return apply_piecewise_affine(signed_acc.astype(np.int64), self.params)
         if not self.num_thresholds:
             return signed_acc.astype(np.int64 if signed_acc.dtype == np.float64 else np.int32)
         thresholds = self.params["thresholds"]

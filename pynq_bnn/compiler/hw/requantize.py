@@ -16,6 +16,10 @@ turns the table into hardware:
   comparator tree per PE, ``T`` thresholds of ``in_bits + 1`` bits per channel.
 * **lut**: any row (e.g. a PReLU with a negative learned slope is not monotone):
   ``f_c(x) = L_{c, x - x_{min}}``. Hardware: a ROM of ``(x_max - x_min + 1)`` words per channel.
+* **affine**: rows that are rounded affine pieces (BN -> int8: one piece; RPReLU -> int8: two),
+  proved exact on the whole range by :mod:`pynq_bnn.compiler.hw.affine`. Hardware: one
+  multiplier (DSP), an adder, a shift and a clamp per PE instead of 255 comparators; chosen
+  automatically when the output has more than :data:`AFFINE_MIN_LEVELS` levels.
 
 Output channels may read any input channel (``src[c]``): RepConv (RepBNN) tiles one accumulator
 ``\beta^2`` times, each copy with its own BN/PReLU/sign, which is exactly ``\beta^2`` threshold
@@ -26,11 +30,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from pynq_bnn.compiler.cost import layer_control, memory, threshold_compare
+from pynq_bnn.compiler.cost import layer_control, memory, threshold_unit
+from pynq_bnn.compiler.hw.affine import affine_resources, apply_piecewise_affine, \
+    fit_piecewise_affine
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
 
 __all__ = ["Requantize", "apply_thresholds", "fit_channel_function", "stream_type_for_range",
-           "ChannelFunctionError"]
+           "ChannelFunctionError", "AFFINE_MIN_LEVELS", "channel_function_reference",
+           "channel_function_resources", "channel_function_cpp"]
+
+AFFINE_MIN_LEVELS = 17  # above 4-bit outputs one multiplier beats 2^k - 1 comparators
 
 
 class ChannelFunctionError(ValueError):
@@ -87,18 +96,20 @@ def _monotone_thresholds(x_values: np.ndarray, row: np.ndarray):
 
 
 def fit_channel_function(x_values: np.ndarray, table: np.ndarray, mode: str = "auto") -> dict:
-    """Turn an exhaustive integer table into threshold or LUT parameters.
+    """Turn an exhaustive integer table into threshold, piecewise-affine or LUT parameters.
 
     Args:
         x_values: the consecutive integers ``x_min..x_max`` of the input range.
         table: ``(C_out, len(x_values))`` integer outputs, row ``c`` = ``f_c(x_values)``.
-        mode: ``"thresholds"`` (error if a row is not monotone), ``"lut"``, or ``"auto"``
-            (thresholds when every row is monotone, else a LUT).
+        mode: ``"thresholds"`` (error if a row is not monotone), ``"affine"`` (error if no exact
+            piecewise-affine form exists), ``"lut"``, or ``"auto"``: for outputs with more than
+            :data:`AFFINE_MIN_LEVELS` levels the affine form when it exists, otherwise
+            thresholds when every row is monotone, else a LUT.
 
     Returns:
         ``{"mode", "params", "out_bias", "in_min"}`` for :class:`Requantize`: params hold
-        ``thresholds`` (C_out, T) padded with ``x_max + 1`` (never reached) and ``direction``, or
-        ``lut`` (C_out, R).
+        ``thresholds`` (C_out, T) padded with ``x_max + 1`` (never reached) and ``direction``,
+        the affine ``mul``/``add``/``knees``/``shift``/``clamp``, or ``lut`` (C_out, R).
     """
     x_values = np.asarray(x_values, dtype=np.int64)
     table = np.asarray(table, dtype=np.int64)
@@ -106,12 +117,18 @@ def fit_channel_function(x_values: np.ndarray, table: np.ndarray, mode: str = "a
         raise ChannelFunctionError("x_values must be consecutive integers x_min..x_max")
     if table.ndim != 2 or table.shape[1] != x_values.size:
         raise ChannelFunctionError(f"table must be (C_out, {x_values.size}), got {table.shape}")
-    if mode not in ("auto", "thresholds", "lut"):
-        raise ChannelFunctionError(f"mode must be auto/thresholds/lut, got {mode!r}")
+    if mode not in ("auto", "thresholds", "affine", "lut"):
+        raise ChannelFunctionError(f"mode must be auto/thresholds/affine/lut, got {mode!r}")
     in_min = int(x_values[0])
     lut = {"mode": "lut", "params": {"lut": table.copy()}, "out_bias": 0, "in_min": in_min}
     if mode == "lut":
         return lut
+    if mode == "affine" or (mode == "auto" and table.max() - table.min() + 1 >= AFFINE_MIN_LEVELS):
+        affine = fit_piecewise_affine(x_values, table)
+        if affine is not None:
+            return {"mode": "affine", "params": affine, "out_bias": 0, "in_min": in_min}
+        if mode == "affine":
+            raise ChannelFunctionError("no exact piecewise-affine form with the allowed pieces")
     rows = [_monotone_thresholds(x_values, row) for row in table]
     if any(r is None for r in rows):
         if mode == "thresholds":
@@ -131,6 +148,57 @@ def fit_channel_function(x_values: np.ndarray, table: np.ndarray, mode: str = "a
             "out_bias": bias, "in_min": in_min}
 
 
+# -- per-channel functions shared by Requantize and the layers that fuse one (FracMVAU) ----------
+def channel_function_reference(mode: str, params: dict, x: np.ndarray, out_bias: int = 0,
+                               in_min: int = 0, where: str = "layer") -> np.ndarray:
+    """``f_c(x[..., c])`` of a ``thresholds`` / ``affine`` / ``lut`` function (channels last)."""
+    x = np.asarray(x, dtype=np.int64)
+    if mode == "thresholds":
+        return apply_thresholds(x, params["thresholds"], params.get("direction"), out_bias)
+    if mode == "affine":
+        return apply_piecewise_affine(x, params)
+    if mode == "lut":
+        lut = np.asarray(params["lut"], dtype=np.int64)
+        idx = x - in_min
+        if idx.min(initial=0) < 0 or idx.max(initial=0) >= lut.shape[1]:
+            raise ChannelFunctionError(f"{where}: input outside the LUT range [{in_min}, "
+                                       f"{in_min + lut.shape[1] - 1}]")
+        return lut[np.arange(x.shape[-1]), idx]
+    raise ChannelFunctionError(f"{where}: mode must be thresholds, affine or lut, got {mode!r}")
+
+
+def channel_function_resources(mode: str, params: dict, in_bits: int, out_bits: int,
+                               channels: int, pe: int) -> Resources:
+    """Model of ``pe`` lanes of the function (without layer control).
+
+    thresholds: :func:`~pynq_bnn.compiler.cost.threshold_unit` (parallel compare, or a binary
+    search from 16 thresholds on); affine: :func:`~pynq_bnn.compiler.hw.affine.affine_resources`;
+    lut: a ROM of ``(channels/pe)·entries`` words of ``out_bits`` per PE.
+    """
+    if mode == "lut":
+        entries = int(np.asarray(params["lut"]).shape[1])
+        return memory(depth=channels // pe * entries, width=out_bits, copies=pe)
+    if mode == "affine":
+        return affine_resources(params, in_bits, out_bits, channels, pe)
+    return threshold_unit(int(np.asarray(params["thresholds"]).shape[1]), in_bits, channels, pe)
+
+
+def channel_function_cpp(ident: str, mode: str, params: dict, out_type: StreamType, pe: int,
+                         out_bias: int = 0, in_min: int = 0) -> tuple:
+    """(params text, Act expression) of the function (CONTRACT.md section 4)."""
+    from pynq_bnn.compiler.hls.params import affine_cpp, table_cpp
+
+    if mode == "thresholds":
+        return _thresholds_act_cpp(ident, params["thresholds"], params.get("direction"),
+                                   out_bias, pe)
+    if mode == "affine":
+        return affine_cpp(ident, params, pe), f"{ident}_act"
+    if mode == "lut":
+        text = table_cpp(ident, params["lut"], in_min, out_type.bits, out_type.kind == "INT", pe)
+        return text, f"{ident}_act"
+    raise ChannelFunctionError(f"mode must be thresholds, affine or lut, got {mode!r}")
+
+
 class Requantize(HWLayer, kind="Requantize"):
     """Per-output-channel integer function of one integer stream (thresholds or LUT).
 
@@ -144,7 +212,7 @@ class Requantize(HWLayer, kind="Requantize"):
         Attr("OUT_CH", int, None, "output channels (src maps each to an input channel)"),
         Attr("in_dtype", str, None, "input stream type, e.g. INT12"),
         Attr("out_dtype", str, None, "output stream type, e.g. INT8, BIPOLAR, FRAC2"),
-        Attr("MODE", str, "thresholds", "thresholds | lut"),
+        Attr("MODE", str, "thresholds", "thresholds | affine | lut"),
         Attr("in_min", int, 0, "LUT mode: input value of LUT column 0"),
         Attr("out_bias", int, 0, "threshold mode: value added to the threshold count"),
         Attr("PE", int, 1, "output channels processed per cycle"),
@@ -185,60 +253,32 @@ class Requantize(HWLayer, kind="Requantize"):
         return self._pixels() * self.OUT_CH // self.PE
 
     def resources(self, board) -> Resources:
-        """Model (:mod:`pynq_bnn.compiler.cost`): thresholds = ``T`` comparators of ``in_bits+1``
-        bits per PE plus a table of ``OUT_CH/PE`` words of ``T·(in_bits+1)`` bits per PE; LUT mode
-        = a ROM of ``(OUT_CH/PE)·entries`` words of ``out_bits`` per PE; plus layer control."""
-        in_bits = self.in_types()[0].bits + 1
+        """Model: :func:`channel_function_resources` on ``in_bits + 1`` (the sign-flipped
+        comparison of a decreasing row) plus layer control."""
         out_bits = self.out_type().bits
-        control = layer_control(self.PE * out_bits)
-        if self.MODE == "lut":
-            entries = int(np.asarray(self.params["lut"]).shape[1])
-            rom = memory(depth=self.OUT_CH // self.PE * entries, width=out_bits, copies=self.PE)
-            return rom + control
-        n_thr = int(np.asarray(self.params["thresholds"]).shape[1])
-        table = memory(depth=self.OUT_CH // self.PE, width=n_thr * in_bits, copies=self.PE)
-        return threshold_compare(n_thr, in_bits, self.PE) + table + control
+        act = channel_function_resources(self.MODE, self.params, self.in_types()[0].bits + 1,
+                                         out_bits, self.OUT_CH, self.PE)
+        return act + layer_control(self.PE * out_bits)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.int64)[..., self.src()]
-        if self.MODE == "lut":
-            lut = np.asarray(self.params["lut"], dtype=np.int64)
-            idx = x - self.in_min
-            if idx.min(initial=0) < 0 or idx.max(initial=0) >= lut.shape[1]:
-                raise ChannelFunctionError(
-                    f"{self.name}: input outside the LUT range [{self.in_min}, "
-                    f"{self.in_min + lut.shape[1] - 1}]")
-            return lut[np.arange(x.shape[-1]), idx]
-        return apply_thresholds(x, self.params["thresholds"], self.params.get("direction"),
-                                self.out_bias)
+        return channel_function_reference(self.MODE, self.params, x, self.out_bias, self.in_min,
+                                          self.name)
 
     def _has_channel_map(self) -> bool:
         src = self.src()
         return self.IN_CH != self.OUT_CH or not np.array_equal(src, np.arange(self.OUT_CH))
 
-    def _act_cpp(self, ident: str) -> tuple:
-        """(params text, Act expression) of the per-channel function (CONTRACT.md section 4)."""
-        from pynq_bnn.compiler.hls.params import table_cpp, thresholds_cpp
-
-        if self.MODE == "lut":
-            out_t = self.out_type()
-            text = table_cpp(ident, self.params["lut"], self.in_min, out_t.bits,
-                             out_t.kind == "INT", self.PE)
-            return text, f"{ident}_act"
-        if self.MODE != "thresholds":
-            raise ChannelFunctionError(f"{self.name}: MODE must be thresholds or lut")
-        return _thresholds_act_cpp(ident, self.params["thresholds"],
-                                   self.params.get("direction"), self.out_bias, self.PE)
-
     def render_hls(self) -> HlsSnippet:
         """``threshold_stream`` (identity channel map) or ``channel_map_activate`` (``src``),
-        with ``Thresholds`` or ``Lut``. Input lanes are read as raw stored values (as
+        with ``Thresholds``, ``Affine`` or ``Lut``. Input lanes are read as raw stored values (as
         :meth:`reference`: BIPOLAR/FRAC2 codes count as unsigned integers)."""
         from pynq_bnn.compiler.hls.params import cname
 
         ident = cname(self.name)
         in_t, out_t = self.in_types()[0], self.out_type()
-        act_text, act = self._act_cpp(ident)
+        act_text, act = channel_function_cpp(ident, self.MODE, self.params, out_t, self.PE,
+                                             self.out_bias, self.in_min)
         pixels = self._pixels()
         if not self._has_channel_map():
             call = (f"bnn::threshold_stream<{self.OUT_CH}, {self.PE}, {pixels}, "

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pynq_bnn.compiler.cost import layer_control, memory, signed_sum_bits, threshold_compare
+from pynq_bnn.compiler.cost import layer_control, signed_sum_bits, threshold_unit
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType, \
     decode_values, divisors
 
@@ -125,11 +125,8 @@ class Thresholding(HWLayer, kind="Thresholding"):
         return signed_sum_bits(int(np.abs(self.params["thresholds"]).max(initial=1)))
 
     def resources(self, board=None) -> Resources:
-        """``PE`` lanes of ``n`` comparators + threshold memory + control."""
-        bits = self.threshold_bits()
-        store = memory(depth=self.channels // self.PE, width=self.num_thresholds * bits,
-                       copies=self.PE)
-        return (threshold_compare(self.num_thresholds, bits, self.PE) + store
+        """``PE`` threshold lanes with their storage (:func:`threshold_unit`) + control."""
+        return (threshold_unit(self.num_thresholds, self.threshold_bits(), self.channels, self.PE)
                 + layer_control(self.PE * self.out_type().bits))
 
     def reference(self, x: np.ndarray) -> np.ndarray:

@@ -34,8 +34,7 @@ from qonnx.core.onnx_exec import execute_node
 
 from pynq_bnn.compiler.hw.avgpool import DownsampleShortcut, SumPool
 from pynq_bnn.compiler.hw.frac_mvau import FracMVAU
-from pynq_bnn.compiler.hw.requantize import ChannelFunctionError, Requantize, \
-    fit_channel_function
+from pynq_bnn.compiler.hw.requantize import Requantize, fit_channel_function
 from pynq_bnn.compiler.hw.residual import AddStreams, type_range
 from pynq_bnn.compiler.hw.requantize import stream_type_for_range
 from pynq_bnn.compiler.ir import UnsupportedGraphError, attr
@@ -366,14 +365,14 @@ class FracUnitRule(LoweringRule):
                      K=int(kh), STRIDE=int(stride[0]), PAD=int(pads[0]), in_dtype="FRAC2")
         params = {"weights": weights, "gate": gate.astype(np.int64)}
         out_tensor = m["quant"].output[0]
-        try:
-            fit = fit_channel_function(dom, table, "thresholds")
+        fit = fit_channel_function(dom, table, "auto")
+        if fit["mode"] in ("thresholds", "affine"):  # fused into the conv's output stage
             params.update(fit["params"])
             layer = FracMVAU(ctx.unique_layer_name(conv_m.name), [act.output], _hw(out_tensor),
-                             params, OUT_MODE="thresholds", out_dtype=levels.dtype.name,
+                             params, OUT_MODE=fit["mode"], out_dtype=levels.dtype.name,
                              out_bias=fit["out_bias"], **attrs)
             ctx.add_layer(layer, out_tensor)
-        except ChannelFunctionError:
+        else:  # a lookup table: separate Requantize on the raw accumulator
             acc_tensor = f"{conv_m.name}_acc"
             layer = FracMVAU(ctx.unique_layer_name(conv_m.name), [act.output], acc_tensor,
                              params, OUT_MODE="acc", **attrs)

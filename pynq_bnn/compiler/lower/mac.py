@@ -7,15 +7,19 @@
   ``(h, w, c)``.
 * ``Conv`` (group 1, dilation 1, no bias) -> SlidingWindow (skipped for 1x1 / stride 1 / no pad)
   + MVAU with weights ``(OC, Kh*Kw*IC)`` in ``(ky, kx, c)`` column order.
-* A following ``[Mul(±1)] -> MultiThreshold`` becomes the MVAU's thresholds; otherwise the MVAU
-  outputs the raw accumulator.
+* A following ``[Mul(±1)] -> MultiThreshold`` becomes the MVAU's thresholds — or, for outputs
+  of more than ``AFFINE_MIN_LEVELS`` levels (e.g. BN -> int8), the exact piecewise-affine form of
+  the same function on the accumulator range (:mod:`pynq_bnn.compiler.hw.affine`); otherwise the
+  MVAU outputs the raw accumulator.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from pynq_bnn.compiler.cost import signed_sum_bits
+from pynq_bnn.compiler.hw.affine import fit_piecewise_affine
 from pynq_bnn.compiler.hw.mvau import MVAU, value_range
+from pynq_bnn.compiler.hw.requantize import AFFINE_MIN_LEVELS, apply_thresholds
 from pynq_bnn.compiler.hw.sliding_window import SlidingWindow
 from pynq_bnn.compiler.ir import UnsupportedGraphError, attr
 from pynq_bnn.compiler.lower.activation import find_activation
@@ -33,6 +37,17 @@ def weight_type_name(node, weights: np.ndarray) -> str:
     return f"INT{max(2, signed_sum_bits(int(np.abs(weights).max(initial=1))))}"
 
 
+def _affine_activation(act, bound: int, max_domain: int = 1 << 16):
+    """Piecewise-affine parameters equal to ``act``'s thresholds on every accumulator in
+    ``[-bound, bound]``, or ``None`` (few output levels, a huge domain, or no exact fit)."""
+    if act.thresholds.shape[1] + 1 < AFFINE_MIN_LEVELS or 2 * bound + 1 > max_domain:
+        return None
+    acc = np.arange(-bound, bound + 1, dtype=np.int64)
+    sign = np.where(np.asarray(act.neg, bool), -1, 1)
+    table = apply_thresholds(acc[:, None] * sign[None, :], act.thresholds, None, act.out_bias)
+    return fit_piecewise_affine(acc, table.T)
+
+
 def add_mvau(ctx, node, weights: np.ndarray, in_stream: str, in_shape: tuple, in_type) -> None:
     """Create the MVAU for ``node`` (weights ``(MH, MW)``) and absorb its activation."""
     mh, mw = weights.shape
@@ -41,15 +56,20 @@ def add_mvau(ctx, node, weights: np.ndarray, in_stream: str, in_shape: tuple, in
                  weight_type=weight_type_name(node, weights))
     params = {"weights": weights.astype(np.int8 if np.abs(weights).max(initial=0) < 128
                                         else np.int32)}
+    lo, hi = value_range(in_type)
+    bound = mw * max(abs(lo), abs(hi)) * int(np.abs(weights).max(initial=1))
     if act is not None:
-        attrs.update(out_type=act.out_type, num_thresholds=int(act.thresholds.shape[1]),
-                     out_bias=act.out_bias)
-        params.update(thresholds=act.thresholds, neg=act.neg)
+        attrs.update(out_type=act.out_type, out_bias=act.out_bias)
+        affine = _affine_activation(act, bound)
+        if affine is not None:
+            attrs.update(act_mode="affine")
+            params.update(affine)
+        else:
+            attrs.update(num_thresholds=int(act.thresholds.shape[1]))
+            params.update(thresholds=act.thresholds, neg=act.neg)
         out_tensor = act.output
         ctx.consume(*act.nodes)
     else:
-        lo, hi = value_range(in_type)
-        bound = mw * max(abs(lo), abs(hi)) * int(np.abs(weights).max(initial=1))
         attrs.update(out_type=f"INT{signed_sum_bits(bound)}")
         out_tensor = node.output[0]
     layer = MVAU(ctx.unique_layer_name(node.name), [in_stream], out_tensor, params, **attrs)

@@ -18,6 +18,7 @@ from pynq_bnn.compiler.hls.csim import LayerCase, StreamSpec, csim_layers
 from pynq_bnn.compiler.hw.asd import ASDDynamic
 from pynq_bnn.compiler.hw.base import StreamType
 from pynq_bnn.compiler.hw.avgpool import DownsampleShortcut, SumPool
+from pynq_bnn.compiler.hw.affine import fit_piecewise_affine
 from pynq_bnn.compiler.hw.frac_mvau import FracMVAU
 from pynq_bnn.compiler.hw.lab import LABBinarize
 from pynq_bnn.compiler.hw.requantize import Requantize, fit_channel_function
@@ -40,6 +41,12 @@ def _frac(name, rng, gate=True, **attrs):
     layer.params["weights"] = rng.choice([-1, 1], size=(layer.OFM_CH, layer.mw))
     if gate and layer.in_dtype == "FRAC2":
         layer.params["gate"] = rng.integers(-layer.mw // 3, layer.mw // 3 + 1, size=layer.OFM_CH)
+    if layer.OUT_MODE == "affine":  # BN -> int8 on the accumulator range
+        lo, hi = layer.acc_range()
+        xs = np.arange(lo, hi + 1)
+        out_lo, out_hi = type_range(layer.out_type())
+        layer.params.update(fit_piecewise_affine(
+            xs, _affine_table(rng, xs, layer.OFM_CH, out_lo, out_hi)))
     if layer.OUT_MODE == "thresholds":
         nt = {"FRAC2": 3, "BIPOLAR": 1}.get(layer.out_dtype)
         if nt is None:
@@ -50,16 +57,27 @@ def _frac(name, rng, gate=True, **attrs):
     return layer
 
 
-def _requantize(name, rng, in_dtype, out_dtype, mode, src=None, **attrs):
+def _affine_table(rng, xs, out_ch, out_lo, out_hi):
+    """Rounded two-slope rows (RPReLU after BN), clamped: a piecewise-affine requantizer."""
+    slope = rng.uniform(0.05, 0.6, (out_ch, 1)) * rng.choice([-1, 1], (out_ch, 1))
+    knee = rng.integers(xs[0], xs[-1] + 1, (out_ch, 1))
+    low = rng.uniform(-0.3, 0.3, (out_ch, 1))
+    y = np.where(xs >= knee, slope * (xs - knee), low * slope * (xs - knee)) + rng.normal(0, 5)
+    return np.clip(np.floor(y + 0.5), out_lo, out_hi).astype(np.int64)
+
+
+def _requantize(name, rng, in_dtype, out_dtype, mode, src=None, steps=4.0, **attrs):
     lo, hi = type_range(StreamType.parse(in_dtype))
     xs = np.arange(lo, hi + 1)
     out_lo, out_hi = type_range(StreamType.parse(out_dtype))
     out_ch = len(src) if src is not None else attrs["IN_CH"]
     if mode == "thresholds":   # monotone rows, some decreasing (negative BN gamma)
-        steps = rng.random((out_ch, xs.size)) < 4.0 / xs.size
+        steps = rng.random((out_ch, xs.size)) < steps / xs.size
         table = np.clip(out_lo + np.cumsum(steps, axis=1), out_lo, out_hi)
         flip = rng.random(out_ch) < 0.5
         table[flip] = table[flip, ::-1]
+    elif mode == "affine":
+        table = _affine_table(rng, xs, out_ch, out_lo, out_hi)
     else:                       # arbitrary rows (PReLU with a negative slope is not monotone)
         table = rng.integers(out_lo, out_hi + 1, size=(out_ch, xs.size))
     fit = fit_channel_function(xs, table, mode)
@@ -110,6 +128,14 @@ def build_layers():
     add("frac_conv_valid_int4",
         _frac("fconv_v", rng, gate=False, IFM_DIM=[5, 5], IFM_CH=4, OFM_CH=6, K=3,
               OUT_MODE="thresholds", out_dtype="UINT4", PE=3, SIMD=4))
+    # FracBNN residual branch: BN -> int8 as an exact piecewise-affine unit (one multiplier/PE)
+    add("frac_conv_affine_int8",
+        _frac("fconv_aff", rng, IFM_DIM=[5, 5], IFM_CH=8, OFM_CH=8, K=3, PAD=1,
+              OUT_MODE="affine", out_dtype="INT8", PE=4, SIMD=8))
+    # 255 thresholds (INT8 out): the binary-search threshold unit
+    add("frac_conv_search_int8",
+        _frac("fconv_search", rng, IFM_DIM=[4, 4], IFM_CH=8, OFM_CH=4, K=3, PAD=1,
+              OUT_MODE="thresholds", out_dtype="UINT8", PE=2, SIMD=8))
     # pointwise 1x1 conv (no window unit) and the fully connected classifier
     add("frac_pointwise", _frac("fpw", rng, IFM_DIM=[3, 3], IFM_CH=16, OFM_CH=8, PE=4, SIMD=16))
     add("frac_fc", _frac("ffc", rng, IFM_DIM=[1, 1], IFM_CH=64, OFM_CH=10, PE=2, SIMD=32))
@@ -122,6 +148,11 @@ def build_layers():
     add("requant_repconv_tile_thresholds",
         _requantize("rq_rep", rng, "INT7", "BIPOLAR", "thresholds", src=np.tile(np.arange(8), 4),
                     SPATIAL=[3, 3], IN_CH=8, PE=16))
+    add("requant_affine_rprelu_int8",
+        _requantize("rq_aff", rng, "INT9", "INT8", "affine", SPATIAL=[3, 3], IN_CH=8, PE=4))
+    add("requant_search_thresholds_int8",
+        _requantize("rq_srch", rng, "INT10", "INT8", "thresholds", steps=300.0, SPATIAL=[2, 2],
+                    IN_CH=4, PE=2))
     add("requant_dup_lut_vector",
         _requantize("rq_dup", rng, "UINT5", "INT4", "lut", src=np.repeat(np.arange(6), 2),
                     SPATIAL=[], IN_CH=6, PE=4))
