@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stop", choices=STEP_ORDER, help="last step to run")
     p.add_argument("--verify-images", type=int, default=1000,
                    help="test images for Brevitas-vs-numpy verification")
-    p.add_argument("--csim-images", type=int, default=100,
+    p.add_argument("--csim-images", type=int, default=1000,
                    help="test images for the HLS csim-vs-numpy check")
     p.add_argument("--data-dir", help="dataset folder (default $PYNQ_BNN_DATA)")
     p.add_argument("--work-dir", help="work/cache folder (default beside --out)")

@@ -65,7 +65,7 @@ class BuildConfig:
     start: str | None = None
     stop: str | None = None
     verify_images: int = 1000
-    csim_images: int = 100
+    csim_images: int = 1000
     data_dir: str | None = None
     work_dir: str | None = None
     jobs: int = 4

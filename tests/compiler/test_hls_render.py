@@ -37,8 +37,11 @@ def test_every_layer_fills_the_contract(folded_graph):
     assert snip.in_lanes == [3] and snip.out_lanes == 4
     assert "bnn::mvau<27, 8, 3, 4, 64, bnn::UINT, 8, bnn::BIPOLAR, 1," in snip.call
     assert "L_Conv_0_w" in snip.params_header and "L_Conv_0_act" in snip.params_header
-    window = next(layer for layer in folded_graph if layer.name == "Conv_1_swu")
-    assert "bnn::widen<1, 1, 2, bnn::BIPOLAR" in window.render_hls().call  # padded ±1 stream
+    # a zero-padded ±1 x ±1 conv: one FracMVAU whose window carries tap-valid bits
+    conv1 = next(layer for layer in folded_graph if layer.name == "Conv_1")
+    assert conv1.kind == "FracMVAU" and conv1.in_dtype == "BIPOLAR" and conv1.PAD == 1
+    call = conv1.render_hls().call
+    assert "bnn::add_valid<" in call and "bnn::frac_mvau<" in call
 
 
 @pytest.mark.slow

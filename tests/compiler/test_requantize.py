@@ -45,8 +45,10 @@ def test_non_monotone_row_falls_back_to_lut_and_is_exact():
     xs = np.arange(-20, 21)
     prelu = np.where(xs >= 0, xs, -2 * xs)  # PReLU with a negative slope: not monotone
     table = np.stack([prelu, xs + 20])
-    fit = fit_channel_function(xs, table)
-    assert fit["mode"] == "lut"
+    assert fit_channel_function(xs, table)["mode"] == "affine"  # 61 levels: two affine pieces
+    few = np.minimum(table, 7)  # 8 levels: below the affine cut-off, not monotone -> LUT
+    assert fit_channel_function(xs, few)["mode"] == "lut"
+    fit = fit_channel_function(xs, table, mode="lut")
     with pytest.raises(ChannelFunctionError, match="not monotone"):
         fit_channel_function(xs, table, mode="thresholds")
     layer = _layer(fit, 2, 2, out_dtype="UINT6")

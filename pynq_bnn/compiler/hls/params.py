@@ -106,6 +106,9 @@ def _ctype(bits: int) -> str:
     return "int" if bits <= 32 else "long long"
 
 
+_SEARCH_PAD = (1 << 31) - 1  # above every accumulator / stream value (all are < 2^31)
+
+
 def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0) -> str:
     """``bnn::Thresholds`` instance ``<ident>_act`` for thresholds ``(C, NT)`` (ascending).
 
@@ -123,9 +126,10 @@ def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0)
         raise ValueError("thresholds must be ascending per channel")
     neg = np.zeros(channels, dtype=bool) if neg is None else np.asarray(neg, dtype=bool)
     search = nt >= SEARCH_MIN_THRESHOLDS
-    if search:  # binary search over 2^LOG - 1 entries: pad with a never-passed value
+    if search:  # binary search over 2^LOG - 1 entries, padded with a value no input reaches
         log = nt.bit_length()
-        pad = np.full((channels, (1 << log) - 1 - nt), int(thr.max()) + 1, dtype=np.int64)
+        never = max(int(thr.max()) + 1, _SEARCH_PAD)
+        pad = np.full((channels, (1 << log) - 1 - nt), never, dtype=np.int64)
         thr = np.concatenate([thr, pad], axis=1)
     nf, tb = channels // pe, signed_bits(thr)
     by_pe = thr.reshape(nf, pe, thr.shape[1]).transpose(1, 0, 2)

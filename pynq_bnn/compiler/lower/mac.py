@@ -6,7 +6,8 @@
   of a channels-last feature map the weight columns are permuted to the stream order
   ``(h, w, c)``.
 * ``Conv`` (group 1, dilation 1, no bias) -> SlidingWindow (skipped for 1x1 / stride 1 / no pad)
-  + MVAU with weights ``(OC, Kh*Kw*IC)`` in ``(ky, kx, c)`` column order.
+  + MVAU with weights ``(OC, Kh*Kw*IC)`` in ``(ky, kx, c)`` column order; a zero-padded ±1 x ±1
+  conv -> one FracMVAU with tap-valid bits (:func:`add_padded_binary_conv`).
 * A following ``[Mul(±1)] -> MultiThreshold`` becomes the MVAU's thresholds — or, for outputs
   of more than ``AFFINE_MIN_LEVELS`` levels (e.g. BN -> int8), the exact piecewise-affine form of
   the same function on the accumulator range (:mod:`pynq_bnn.compiler.hw.affine`); otherwise the
@@ -18,6 +19,7 @@ import numpy as np
 
 from pynq_bnn.compiler.cost import signed_sum_bits
 from pynq_bnn.compiler.hw.affine import fit_piecewise_affine
+from pynq_bnn.compiler.hw.frac_mvau import FracMVAU
 from pynq_bnn.compiler.hw.mvau import MVAU, value_range
 from pynq_bnn.compiler.hw.requantize import AFFINE_MIN_LEVELS, apply_thresholds
 from pynq_bnn.compiler.hw.sliding_window import SlidingWindow
@@ -25,7 +27,7 @@ from pynq_bnn.compiler.ir import UnsupportedGraphError, attr
 from pynq_bnn.compiler.lower.activation import find_activation
 from pynq_bnn.compiler.lower.base import LoweringRule, StreamInfo
 
-__all__ = ["MatMulRule", "ConvRule", "weight_type_name", "add_mvau"]
+__all__ = ["MatMulRule", "ConvRule", "weight_type_name", "add_mvau", "add_padded_binary_conv"]
 
 
 def weight_type_name(node, weights: np.ndarray) -> str:
@@ -75,6 +77,36 @@ def add_mvau(ctx, node, weights: np.ndarray, in_stream: str, in_shape: tuple, in
     layer = MVAU(ctx.unique_layer_name(node.name), [in_stream], out_tensor, params, **attrs)
     nchw = (mh,) if len(in_shape) == 1 else (mh,) + tuple(in_shape[:-1])
     ctx.add_layer(layer, out_tensor, nchw)
+    ctx.consume(node)
+
+
+def add_padded_binary_conv(ctx, node, matrix: np.ndarray, src: StreamInfo, k: int, stride: int,
+                           pad: int) -> None:
+    """A zero-padded ±1 x ±1 conv -> one :class:`~pynq_bnn.compiler.hw.frac_mvau.FracMVAU`
+    (``in_dtype="BIPOLAR"``): the window carries a tap-valid bit, so padded taps add 0 to an
+    XNOR-popcount, instead of widening every lane to a signed 2-bit value for an add/subtract
+    MVAU (e.g. FracBNN's first conv on the 96 thermometer channels). Its activation becomes the
+    layer's thresholds (``neg`` -> ``direction``) or, for many output levels, the exact
+    piecewise-affine unit."""
+    oc, mw = matrix.shape
+    act = find_activation(ctx, node.output[0], oc)
+    attrs = dict(IFM_DIM=[int(d) for d in src.shape[:2]], IFM_CH=int(src.shape[2]),
+                 OFM_CH=int(oc), K=k, STRIDE=stride, PAD=pad, in_dtype="BIPOLAR")
+    params = {"weights": matrix.astype(np.int8)}
+    out_tensor = node.output[0]
+    if act is not None:
+        affine = _affine_activation(act, mw)
+        if affine is not None:
+            params.update(affine)
+            attrs.update(OUT_MODE="affine", out_dtype=act.out_type)
+        else:
+            params.update(thresholds=act.thresholds,
+                          direction=np.where(np.asarray(act.neg, bool), -1, 1))
+            attrs.update(OUT_MODE="thresholds", out_dtype=act.out_type, out_bias=act.out_bias)
+        out_tensor = act.output
+        ctx.consume(*act.nodes)
+    layer = FracMVAU(ctx.unique_layer_name(node.name), [src.stream], out_tensor, params, **attrs)
+    ctx.add_layer(layer, out_tensor, (oc,) + layer.ofm_dim())
     ctx.consume(node)
 
 
@@ -139,6 +171,10 @@ class ConvRule(LoweringRule):
         matrix = weights.transpose(0, 2, 3, 1).reshape(oc, kh * kw * ic)
         if (kh, kw) == (1, 1) and stride == [1, 1] and not any(pads):
             add_mvau(ctx, node, matrix, src.stream, src.shape, src.stype)
+            return
+        if src.stype.kind == "BIPOLAR" and any(pads) and kh == kw and len(set(stride)) == 1 \
+                and len(set(pads)) == 1 and np.all(np.abs(matrix) == 1):
+            add_padded_binary_conv(ctx, node, matrix, src, int(kh), int(stride[0]), int(pads[0]))
             return
         swu = SlidingWindow(ctx.unique_layer_name(f"{node.name}_swu"), [src.stream],
                             f"{node.output[0]}_window", ifm_dim=list(src.shape[:2]), channels=ic,

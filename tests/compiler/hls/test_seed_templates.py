@@ -153,6 +153,15 @@ def build_layers():
     add("requant_search_thresholds_int8",
         _requantize("rq_srch", rng, "INT10", "INT8", "thresholds", steps=300.0, SPATIAL=[2, 2],
                     IN_CH=4, PE=2))
+    # every row saturates at 127 well inside the INT10 range: 191 thresholds padded to 255,
+    # the padding must stay above every input (a leaky-ReLU-like requantizer with ties)
+    xs = np.arange(-512, 512)
+    table = np.clip(np.round(xs[None, :] / 2.0 + np.arange(4)[:, None]), -64, 127)
+    fit = fit_channel_function(xs, table.astype(np.int64), "thresholds")
+    add("requant_search_padded_int8",
+        Requantize("rq_pad", ["x"], "y", fit["params"], SPATIAL=[4, 4], IN_CH=4, OUT_CH=4,
+                   in_dtype="INT10", out_dtype="INT8", MODE="thresholds", in_min=fit["in_min"],
+                   out_bias=fit["out_bias"], PE=4))
     add("requant_dup_lut_vector",
         _requantize("rq_dup", rng, "UINT5", "INT4", "lut", src=np.repeat(np.arange(6), 2),
                     SPATIAL=[], IN_CH=6, PE=4))

@@ -154,6 +154,49 @@ struct Dot<SIMD, BIPOLAR, 1, BIPOLAR, 1> {
   }
 };
 
+#ifndef __SYNTHESIS__
+// csim only: a packed word as 64-bit chunks, split once when the word is read (part selects of a
+// wide ap_uint shift the whole word, which made wide binary MVAUs the slowest part of csim).
+template <unsigned W>
+struct Chunks {
+  static constexpr unsigned N = (W + 63) / 64;
+  unsigned long long c[N];
+  Chunks() {}
+  explicit Chunks(const ap_uint<W>& w) {
+    for (unsigned i = 0; i < N; i++) {
+      const unsigned hi = (64 * i + 63 < W) ? 64 * i + 63 : W - 1;
+      c[i] = w.range(hi, 64 * i).to_uint64();
+    }
+  }
+};
+
+// csim only: the dot product of weight tile (pe, tile) with an input word, from the word's
+// chunks where a faster exact form exists (BIPOLAR x BIPOLAR: XNOR-popcount per chunk), else Dot.
+template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS, ElemKind W_KIND, unsigned W_BITS>
+struct CsimDot {
+  template <class Weights>
+  static long long compute(const Weights& weights, unsigned pe, unsigned tile,
+                           const ap_uint<SIMD * IN_BITS>& x, const Chunks<SIMD * IN_BITS>&) {
+    return Dot<SIMD, IN_KIND, IN_BITS, W_KIND, W_BITS>::compute(weights.get(pe, tile), x);
+  }
+};
+
+template <unsigned SIMD>
+struct CsimDot<SIMD, BIPOLAR, 1, BIPOLAR, 1> {
+  template <class Weights>
+  static long long compute(const Weights& weights, unsigned pe, unsigned tile,
+                           const ap_uint<SIMD>&, const Chunks<SIMD>& x) {
+    long long agree = 0;
+    for (unsigned i = 0; i < Chunks<SIMD>::N; i++) {
+      const unsigned bits = (64 * i + 64 <= SIMD) ? 64 : SIMD - 64 * i;
+      const unsigned long long mask = bits == 64 ? ~0ULL : ((1ULL << bits) - 1);
+      agree += __builtin_popcountll(~(weights.words[pe][tile][i] ^ x.c[i]) & mask);
+    }
+    return 2 * agree - (long long)SIMD;
+  }
+};
+#endif
+
 // BIPOLAR weights x integer inputs: add or subtract each input (no multiplier).
 template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS>
 struct Dot<SIMD, IN_KIND, IN_BITS, BIPOLAR, 1> {
