@@ -50,7 +50,7 @@ class DemoStats:
 
     def _repr_html_(self) -> str:
         stages = "".join(f"<td>{self.stage_ms.get(s, 0):.2f}</td>" for s in STAGES)
-        return (f"<table><tr><th>frames</th><th>dropped</th><th>corrupt</th><th>FPS</th>"
+        return ("<table><tr><th>frames</th><th>dropped</th><th>corrupt</th><th>FPS</th>"
                 + "".join(f"<th>{s} ms</th>" for s in STAGES) + "</tr>"
                 f"<tr><td>{self.frames}</td><td>{self.dropped}</td><td>{self.corrupt}</td>"
                 f"<td>{self.fps:.1f}</td>{stages}</tr></table>")

@@ -10,6 +10,7 @@ from pynq_bnn.compiler.cost import SEARCH_MIN_THRESHOLDS, memory, threshold_comp
     threshold_unit
 from pynq_bnn.compiler.hw.affine import affine_resources, apply_piecewise_affine, \
     fit_piecewise_affine
+from pynq_bnn.compiler.hls.params import affine_cpp, thresholds_cpp
 from pynq_bnn.compiler.hw.requantize import ChannelFunctionError, Requantize, \
     channel_function_resources, fit_channel_function
 
@@ -114,3 +115,17 @@ def test_threshold_unit_switches_to_binary_search():
     big = threshold_unit(255, 12, 64, 1)
     assert big.lut <= 8 * 12 + 64 * 12  # 8 comparator stages + small stage tables
     assert big.bram18 > 0  # the deep stages sit in block RAM
+
+
+def test_rendered_activation_units():
+    """Snapshots of the C++ parameter text of both new units (CONTRACT.md section 4)."""
+    params = {"mul": np.array([[3, 1], [5, 5]]), "add": np.array([[-1, 4], [2, 2]]),
+              "knees": np.array([[6], [10]]), "shift": 4, "clamp": [-8, 7]}
+    assert affine_cpp("L_x", params, pe=2) == (
+        "static const bnn::Affine<1, 2, 2, 4, -8, 7, int, int, int> L_x_act = {\n"
+        "{{{3, 1}}, {{5, 5}}},\n{{{-1, 4}}, {{2, 2}}},\n{{{0, 6}}, {{0, 10}}}};\n")
+    text = thresholds_cpp("L_t", np.arange(16)[None, :] * 2, pe=1, out_bias=-8)
+    assert text.startswith("static const bnn::ThresholdSearch<1, 1, 5, int, -8> L_t_act = {\n"
+                           "{{{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, "
+                           "2147483647, ")  # 16 thresholds padded to 31 with a never-reached value
+    assert "bnn::Thresholds<1, 1, 15," in thresholds_cpp("L_p", np.arange(15)[None, :], pe=1)

@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 the pynq_bnn developers
 """Tool detection and the tool runner, with fake tools (no Xilinx installation needed)."""
-import os
 import stat
-import sys
 
 import pytest
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pynq_bnn.experiments.compare import MODELS, Plan, main, plan_budget
+from pynq_bnn.experiments.compare import MODELS, main, plan_budget
 from pynq_bnn.experiments.report import markdown_table, write_report
 
 SPI = {"cnv": 0.002, "lab": 0.004}  # seconds per training image

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from pynq_bnn import zoo
-from pynq_bnn.nn.fractional import FracBinaryConv2d
 from pynq_bnn.nn.residual import ResidualQuant
 from pynq_bnn.zoo.fracbnn import FracBNN, fracbnn
 

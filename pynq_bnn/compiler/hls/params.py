@@ -7,8 +7,8 @@ layout: weights ``bnn::PackedWeights<PE, TILES, SIMD*WBITS> <id>_w`` (tile ``nf*
 ``s`` = ``W[nf*PE + pe][sf*SIMD + s]``, words stored as 64-bit chunks), thresholds
 ``bnn::Thresholds<NF,PE,NT,int,OUT_BIAS> <id>_act``, lookup tables
 ``bnn::Lut<NF,PE,IN_MIN,ENTRIES,int> <id>_act``, piecewise-affine requantizers
-``bnn::Affine<NF,PE,NP,SHIFT,OUT_MIN,OUT_MAX,TMul,TAdd,TKnee> <id>_act``. Plain integer arrays keep big weight sets fast
-to compile (class-type arrays of ap_uint made g++ take minutes).
+``bnn::Affine<NF,PE,NP,SHIFT,OUT_MIN,OUT_MAX,TMul,TAdd,TKnee> <id>_act``. Plain integer arrays
+keep big weight sets fast to compile (class-type arrays of ap_uint made g++ take minutes).
 """
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from pynq_bnn.compiler.cost import (accumulator, layer_control, memory, threshold_compare,
-                                   xnor_popcount)
+                                    xnor_popcount)
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
 from pynq_bnn.compiler.hw.requantize import channel_function_cpp, channel_function_reference, \
     channel_function_resources, stream_type_for_range

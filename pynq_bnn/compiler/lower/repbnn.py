@@ -27,8 +27,8 @@ import numpy as np
 from pynq_bnn.compiler.hw.requantize import Requantize
 from pynq_bnn.compiler.ir import UnsupportedGraphError, attr, producer
 from pynq_bnn.compiler.lower.activation import find_activation
-from pynq_bnn.compiler.lower.base import LoweringRule, StreamInfo
-from pynq_bnn.compiler.lower.mac import ConvRule, MatMulRule, add_mvau
+from pynq_bnn.compiler.lower.base import LoweringRule
+from pynq_bnn.compiler.lower.mac import ConvRule, MatMulRule
 from pynq_bnn.compiler.passes.base import Pass
 
 __all__ = ["FoldChannelTile", "RepConvRule", "row_period"]
