@@ -64,13 +64,20 @@ def compile_with(model, path, extra_passes=(), extra_rules=()):
     return lower_model(streamlined, list(extra_rules) + RULES)
 
 
-def compare_top1(graph, model, images: np.ndarray) -> dict:
-    """Compiled vs torch top-1 on uint8 NCHW ``images``: counts of all / non-tie mismatches."""
+def compare_top1(graph, model, images: np.ndarray, chunk: int = 100) -> dict:
+    """Compiled vs torch top-1 on uint8 NCHW ``images``: counts of all / non-tie mismatches.
+
+    Every stream is materialized per ``chunk`` images (memory: 1,000 CIFAR images of a CNV
+    hold several GB of window streams); ``outs`` holds the streams of the last chunk."""
     n = len(images)
-    outs = execute(graph, np.ascontiguousarray(images.transpose(0, 2, 3, 1)), return_all=True)
     select = graph.layers[-1]
-    scores = outs[select.inputs[0]].reshape(n, -1)
-    top = outs[select.output].reshape(n, -1)[:, 0]
+    scores, top = [], []
+    for start in range(0, n, chunk):
+        block = np.ascontiguousarray(images[start:start + chunk].transpose(0, 2, 3, 1))
+        outs = execute(graph, block, return_all=True)
+        scores.append(outs[select.inputs[0]].reshape(len(block), -1))
+        top.append(outs[select.output].reshape(len(block), -1)[:, 0])
+    scores, top = np.concatenate(scores), np.concatenate(top)
     with torch.no_grad():
         ref = model(zoo.to_model_input(images)).argmax(1).numpy()
     tie = scores[np.arange(n), ref] == scores[np.arange(n), top]

@@ -115,11 +115,11 @@ def test_compiled_small_cnv_is_exact_against_float_graph():
     graph = compile_qonnx(model)
     kinds = [layer.kind for layer in graph.layers]
     # Quant(p/255, scale 1/256) is not the identity on p: a 255-threshold requantizer first
-    assert kinds == ["Thresholding", "SlidingWindow", "MVAU", "MaxPool", "SlidingWindow",
-                     "MVAU", "MVAU", "LabelSelect"]
+    # the padded ±1 second conv is one FracMVAU with tap-valid bits (no separate window unit)
+    assert kinds == ["Thresholding", "SlidingWindow", "MVAU", "MaxPool", "FracMVAU", "MVAU",
+                     "LabelSelect"]
     assert graph.layers[0].num_thresholds == 255
-    assert graph.layers[4].out_type().name == "INT2"  # padded ±1 window stream
-    assert graph.layers[5].out_type().name == "INT2"  # 2-bit signed codes
+    assert graph.layers[4].out_type().name == "INT2"  # 2-bit signed codes
     assert graph.layers[2].params["neg"].any()        # negative BN gamma -> neg flag
     images = rng.integers(0, 256, (6, 3, 8, 8)).astype(np.uint8)
     logits = run_float(model, images)

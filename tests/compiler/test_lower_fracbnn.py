@@ -53,7 +53,7 @@ def test_fracbnn_small_compiles_and_is_bit_exact(tmp_path, data_dir):
     export_qonnx(model, path)
     graph = compile_qonnx(path)
     kinds = [layer.kind for layer in graph.layers]
-    assert kinds.count("FracMVAU") == 6
+    assert kinds.count("FracMVAU") == 7  # the padded ±1 stem conv + 6 gated units
     assert kinds.count("AddStreams") == 6
     assert kinds.count("DownsampleShortcut") == 2
     assert "SumPool" in kinds

@@ -90,7 +90,7 @@ def check_stage_and_top1(model, graph, stage_layer_kind, data_dir):
     streams = execute(graph, images.transpose(0, 2, 3, 1), return_all=True)
     encoded = 2 * streams[layer.output].transpose(0, 3, 1, 2).astype(np.int64) - 1
     np.testing.assert_array_equal(encoded, torch_run(model.stage, images))
-    first_conv = next(l for l in graph.layers if l.kind == "MVAU")
+    first_conv = next(l for l in graph.layers if l.kind in ("MVAU", "FracMVAU"))
     hidden = torch_run(lambda x: model.act(model.bn(model.conv(model.stage(x)))), images)
     bits = 2 * streams[first_conv.output].astype(np.int64) - 1
     np.testing.assert_array_equal(bits.transpose(0, 3, 1, 2), hidden)
