@@ -29,6 +29,28 @@ struct Thresholds {
   }
 };
 
+// Binary-search multi-threshold (from 16 thresholds on, see cost.threshold_unit): the same
+// function as Thresholds with thresholds padded to 2^LOG - 1 ascending entries (pad values are
+// never reached). Stage s = LOG-1..0 probes entry pos + 2^s - 1 and adds 2^s when passed, so
+// pos ends as the number of thresholds <= v. Hardware: LOG pipelined comparators, stage s
+// reading its own table of 2^s thresholds per channel (BRAM/LUTRAM), not 2^LOG - 1 comparators.
+template <unsigned NF, unsigned PE, unsigned LOG, typename TThr, int OUT_BIAS = 0>
+struct ThresholdSearch {
+  TThr thr[PE][NF][(1u << LOG) - 1];
+  unsigned char neg[PE][NF];
+
+  long long activate(unsigned nf, unsigned pe, long long a) const {
+#pragma HLS INLINE
+    const long long v = neg[pe][nf] ? -a : a;
+    unsigned pos = 0;
+    for (int s = (int)LOG - 1; s >= 0; s--) {
+#pragma HLS UNROLL
+      if (v >= (long long)thr[pe][nf][pos + (1u << s) - 1]) pos += 1u << s;
+    }
+    return OUT_BIAS + (long long)pos;
+  }
+};
+
 // Raw accumulator output (final FC feeding label select, int8-weight layers, residual sums).
 struct PassThrough {
   long long activate(unsigned, unsigned, long long a) const {
@@ -49,6 +71,30 @@ struct Lut {
     if (idx < 0) idx = 0;
     if (idx >= (long long)ENTRIES) idx = ENTRIES - 1;
     return (long long)table[pe][nf][idx];
+  }
+};
+
+// Piecewise-affine requantizer (pynq_bnn/compiler/hw/affine.py): piece p = number of knees
+// k = 1..NP-1 with a >= knee[k] (slot 0 unused), out = clamp((mul[p] * a + add[p]) >> SHIFT,
+// OUT_MIN, OUT_MAX); >> on a negative value is the arithmetic shift, i.e. floor division. An
+// int8 BN requantizer is one piece, RPReLU two. Hardware: NP-1 comparators, one multiplier
+// (DSP48), an adder and a clamp per PE lane instead of 2^k - 1 threshold comparators.
+template <unsigned NF, unsigned PE, unsigned NP, unsigned SHIFT, int OUT_MIN, int OUT_MAX,
+          typename TMul, typename TAdd, typename TKnee>
+struct Affine {
+  TMul mul[PE][NF][NP];
+  TAdd add[PE][NF][NP];
+  TKnee knee[PE][NF][NP];
+
+  long long activate(unsigned nf, unsigned pe, long long a) const {
+#pragma HLS INLINE
+    unsigned p = 0;
+    for (unsigned k = 1; k < NP; k++) {
+#pragma HLS UNROLL
+      p += (a >= (long long)knee[pe][nf][k]) ? 1 : 0;
+    }
+    const long long v = ((long long)mul[pe][nf][p] * a + (long long)add[pe][nf][p]) >> SHIFT;
+    return v < OUT_MIN ? (long long)OUT_MIN : (v > OUT_MAX ? (long long)OUT_MAX : v);
   }
 };
 

@@ -94,16 +94,50 @@ struct PackedWeights {
   }
 };
 
+// Lane reader of a packed word. Synthesis: part selects (wiring). csim: the word is split once
+// into 64-bit chunks, because a part select of a wide ap_uint shifts the whole word — reading
+// all SIMD lanes of an 864-lane word that way costs SIMD x width bit operations per cycle.
+template <unsigned BITS, int W>
+struct Lanes {
+#ifdef __SYNTHESIS__
+  const ap_uint<W>& word;
+  explicit Lanes(const ap_uint<W>& w) : word(w) {}
+  ap_uint<BITS> operator[](unsigned i) const {
+#pragma HLS INLINE
+    return lane<BITS>(word, i);
+  }
+#else
+  static_assert(BITS <= 64, "Lanes: lanes wider than 64 bits");
+  static constexpr unsigned CHUNKS = (W + 63) / 64;
+  unsigned long long chunk[CHUNKS + 1];
+  explicit Lanes(const ap_uint<W>& w) {
+    for (unsigned c = 0; c < CHUNKS; c++) {
+      const unsigned hi = (64 * c + 63 < (unsigned)W) ? 64 * c + 63 : W - 1;
+      chunk[c] = w.range(hi, 64 * c).to_uint64();
+    }
+    chunk[CHUNKS] = 0;
+  }
+  ap_uint<BITS> operator[](unsigned i) const {
+    const unsigned lo = i * BITS, c = lo / 64, off = lo % 64;
+    unsigned long long v = chunk[c] >> off;
+    if (off + BITS > 64) v |= chunk[c + 1] << (64 - off);
+    return ap_uint<BITS>(BITS == 64 ? v : v & ((1ULL << (BITS % 64)) - 1));
+  }
+#endif
+};
+
 // Integer dot product of SIMD weight lanes with SIMD input lanes (decoded values).
 template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS, ElemKind W_KIND, unsigned W_BITS>
 struct Dot {
   static long long compute(const ap_uint<SIMD * W_BITS>& w, const ap_uint<SIMD * IN_BITS>& x) {
 #pragma HLS INLINE
+    const Lanes<W_BITS, SIMD * W_BITS> wl(w);
+    const Lanes<IN_BITS, SIMD * IN_BITS> xl(x);
     long long sum = 0;
     for (unsigned s = 0; s < SIMD; s++) {
 #pragma HLS UNROLL
-      const long long wv = Decode<W_KIND, W_BITS>::value(lane<W_BITS>(w, s));
-      const long long xv = Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(x, s));
+      const long long wv = Decode<W_KIND, W_BITS>::value(wl[s]);
+      const long long xv = Decode<IN_KIND, IN_BITS>::value(xl[s]);
       sum += wv * xv;
     }
     return sum;
@@ -120,16 +154,61 @@ struct Dot<SIMD, BIPOLAR, 1, BIPOLAR, 1> {
   }
 };
 
+#ifndef __SYNTHESIS__
+// csim only: a packed word as 64-bit chunks, split once when the word is read (part selects of a
+// wide ap_uint shift the whole word, which made wide binary MVAUs the slowest part of csim).
+template <unsigned W>
+struct Chunks {
+  static constexpr unsigned N = (W + 63) / 64;
+  unsigned long long c[N];
+  Chunks() {}
+  explicit Chunks(const ap_uint<W>& w) {
+    for (unsigned i = 0; i < N; i++) {
+      const unsigned hi = (64 * i + 63 < W) ? 64 * i + 63 : W - 1;
+      c[i] = w.range(hi, 64 * i).to_uint64();
+    }
+  }
+};
+
+// csim only: the dot product of weight tile (pe, tile) with an input word, from the word's
+// chunks where a faster exact form exists (BIPOLAR x BIPOLAR: XNOR-popcount per chunk), else Dot.
+template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS, ElemKind W_KIND, unsigned W_BITS>
+struct CsimDot {
+  template <class Weights>
+  static long long compute(const Weights& weights, unsigned pe, unsigned tile,
+                           const ap_uint<SIMD * IN_BITS>& x, const Chunks<SIMD * IN_BITS>&) {
+    return Dot<SIMD, IN_KIND, IN_BITS, W_KIND, W_BITS>::compute(weights.get(pe, tile), x);
+  }
+};
+
+template <unsigned SIMD>
+struct CsimDot<SIMD, BIPOLAR, 1, BIPOLAR, 1> {
+  template <class Weights>
+  static long long compute(const Weights& weights, unsigned pe, unsigned tile,
+                           const ap_uint<SIMD>&, const Chunks<SIMD>& x) {
+    long long agree = 0;
+    for (unsigned i = 0; i < Chunks<SIMD>::N; i++) {
+      const unsigned bits = (64 * i + 64 <= SIMD) ? 64 : SIMD - 64 * i;
+      const unsigned long long mask = bits == 64 ? ~0ULL : ((1ULL << bits) - 1);
+      agree += __builtin_popcountll(~(weights.words[pe][tile][i] ^ x.c[i]) & mask);
+    }
+    return 2 * agree - (long long)SIMD;
+  }
+};
+#endif
+
 // BIPOLAR weights x integer inputs: add or subtract each input (no multiplier).
 template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS>
 struct Dot<SIMD, IN_KIND, IN_BITS, BIPOLAR, 1> {
   static long long compute(const ap_uint<SIMD>& w, const ap_uint<SIMD * IN_BITS>& x) {
 #pragma HLS INLINE
+    const Lanes<1, SIMD> wl(w);
+    const Lanes<IN_BITS, SIMD * IN_BITS> xl(x);
     long long sum = 0;
     for (unsigned s = 0; s < SIMD; s++) {
 #pragma HLS UNROLL
-      const long long xv = Decode<IN_KIND, IN_BITS>::value(lane<IN_BITS>(x, s));
-      sum += w[s] ? xv : -xv;
+      const long long xv = Decode<IN_KIND, IN_BITS>::value(xl[s]);
+      sum += wl[s] ? xv : -xv;
     }
     return sum;
   }

@@ -32,17 +32,36 @@ void add_valid(hls::stream<ap_uint<LANES * BITS> >& in,
   }
 }
 
-// Signed dot product of SIMD +-1 weights with one bit plane, counting only valid taps.
-template <unsigned SIMD, unsigned LANE_BITS, unsigned BIT>
-inline long long plane_dot(const ap_uint<SIMD>& w, const ap_uint<SIMD * LANE_BITS>& x,
-                           bool has_valid) {
+// The bit planes of one input word: plane[k] lane s = bit k of lane s (k < PLANES, k = PLANES
+// is the valid bit when HAS_VALID, else all ones). Split once per word when it is read, so the
+// NF output folds reuse it (wiring in hardware; one pass over the word in csim).
+template <unsigned SIMD, unsigned PLANES, unsigned HAS_VALID>
+struct Planes {
+  ap_uint<SIMD> bits[PLANES + 1];
+};
+
+template <unsigned SIMD, unsigned PLANES, unsigned HAS_VALID>
+inline Planes<SIMD, PLANES, HAS_VALID> split_planes(
+    const ap_uint<SIMD * (PLANES + HAS_VALID)>& x) {
 #pragma HLS INLINE
-  ap_uint<SIMD> plane = 0, valid = 0;
+  constexpr unsigned LB = PLANES + HAS_VALID;
+  const Lanes<LB, SIMD * LB> lanes(x);
+  Planes<SIMD, PLANES, HAS_VALID> p;
+  for (unsigned k = 0; k <= PLANES; k++) p.bits[k] = 0;
   for (unsigned s = 0; s < SIMD; s++) {
 #pragma HLS UNROLL
-    plane[s] = x[s * LANE_BITS + BIT];
-    valid[s] = has_valid ? bool(x[s * LANE_BITS + LANE_BITS - 1]) : true;
+    const ap_uint<LB> v = lanes[s];
+    for (unsigned k = 0; k < PLANES; k++) p.bits[k][s] = v[k];
+    p.bits[PLANES][s] = HAS_VALID ? bool(v[LB - 1]) : true;
   }
+  return p;
+}
+
+// Signed dot product of SIMD +-1 weights with one bit plane, counting only valid taps.
+template <unsigned SIMD>
+inline long long plane_dot(const ap_uint<SIMD>& w, const ap_uint<SIMD>& plane,
+                           const ap_uint<SIMD>& valid) {
+#pragma HLS INLINE
   const unsigned agree = popcount<SIMD>(~(w ^ plane) & valid);
   const unsigned taps = popcount<SIMD>(valid);
   return 2 * (long long)agree - (long long)taps;
@@ -59,7 +78,7 @@ void frac_mvau(hls::stream<ap_uint<SIMD * (PLANES + HAS_VALID)> >& in,
   constexpr unsigned LB = PLANES + HAS_VALID;
   constexpr unsigned SF = MW / SIMD;
   constexpr unsigned NF = MH / PE;
-  ap_uint<SIMD * LB> vec[SF];
+  Planes<SIMD, PLANES, HAS_VALID> vec[SF];
   TAcc acc_m[PE], acc_l[PE];
 #pragma HLS ARRAY_PARTITION variable = acc_m complete
 #pragma HLS ARRAY_PARTITION variable = acc_l complete
@@ -69,18 +88,14 @@ void frac_mvau(hls::stream<ap_uint<SIMD * (PLANES + HAS_VALID)> >& in,
 #pragma HLS PIPELINE II = 1
         const unsigned nf = i / SF;
         const unsigned sf = i % SF;
-        ap_uint<SIMD * LB> x;
-        if (nf == 0) {
-          x = in.read();
-          vec[sf] = x;
-        } else {
-          x = vec[sf];
-        }
+        if (nf == 0) vec[sf] = split_planes<SIMD, PLANES, HAS_VALID>(in.read());
+        const Planes<SIMD, PLANES, HAS_VALID>& x = vec[sf];
         for (unsigned pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
           const ap_uint<SIMD> w = weights.get(pe, i);
-          const TAcc m = plane_dot<SIMD, LB, PLANES - 1>(w, x, HAS_VALID);
-          const TAcc l = PLANES == 2 ? TAcc(plane_dot<SIMD, LB, 0>(w, x, HAS_VALID)) : TAcc(0);
+          const ap_uint<SIMD>& valid = x.bits[PLANES];
+          const TAcc m = plane_dot<SIMD>(w, x.bits[PLANES - 1], valid);
+          const TAcc l = PLANES == 2 ? TAcc(plane_dot<SIMD>(w, x.bits[0], valid)) : TAcc(0);
           acc_m[pe] = (sf == 0 ? TAcc(0) : acc_m[pe]) + m;
           acc_l[pe] = (sf == 0 ? TAcc(0) : acc_l[pe]) + l;
         }

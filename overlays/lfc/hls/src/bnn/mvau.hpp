@@ -28,6 +28,9 @@ void mvau(hls::stream<ap_uint<SIMD * IN_BITS> >& in, hls::stream<ap_uint<PE * OU
   constexpr unsigned NF = MH / PE;
 #pragma HLS ARRAY_PARTITION variable = weights.words complete dim = 1
   ap_uint<SIMD * IN_BITS> vec[SF];
+#ifndef __SYNTHESIS__
+  Chunks<SIMD * IN_BITS> vec_chunks[SF];  // csim: the buffered words as 64-bit chunks
+#endif
   TAcc acc[PE];
 #pragma HLS ARRAY_PARTITION variable = acc complete
   for (unsigned r = 0; r < reps; r++) {
@@ -40,14 +43,22 @@ void mvau(hls::stream<ap_uint<SIMD * IN_BITS> >& in, hls::stream<ap_uint<PE * OU
         if (nf == 0) {
           x = in.read();
           vec[sf] = x;
+#ifndef __SYNTHESIS__
+          vec_chunks[sf] = Chunks<SIMD * IN_BITS>(x);
+#endif
         } else {
           x = vec[sf];
         }
         for (unsigned pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
           const TAcc prev = (sf == 0) ? TAcc(0) : acc[pe];
+#ifdef __SYNTHESIS__
           acc[pe] = prev + TAcc(Dot<SIMD, IN_KIND, IN_BITS, W_KIND, W_BITS>::compute(
                                weights.get(pe, i), x));
+#else
+          acc[pe] = prev + TAcc(CsimDot<SIMD, IN_KIND, IN_BITS, W_KIND, W_BITS>::compute(
+                               weights, pe, i, x, vec_chunks[sf]));
+#endif
         }
         if (sf == SF - 1) {
           ap_uint<PE * OUT_BITS> y = 0;
