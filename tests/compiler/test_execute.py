@@ -66,7 +66,7 @@ def test_fused_conv_path_equals_layer_by_layer_reference_on_cifar10(tmp_path, da
         "lfc_helpers_exec", Path(__file__).with_name("test_lower_lfc.py"))
     helpers = importlib.util.module_from_spec(lfc_helpers)
     lfc_helpers.loader.exec_module(helpers)
-    graph = helpers.build_compiled("cnv", tmp_path, unit_scale=True)[2]
+    graph = helpers.build_compiled("cnv", tmp_path)[2]
     images = np.ascontiguousarray(
         load_dataset("cifar10", "test", data_dir).images[:24].transpose(0, 2, 3, 1))
     oracle = _layer_by_layer(graph, images)

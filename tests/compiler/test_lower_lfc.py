@@ -13,13 +13,6 @@ from pynq_bnn.compiler import execute, load_graph, save_graph, streamline, verif
 from pynq_bnn.compiler.lower import RULES, lower_model
 from pynq_bnn.data import load_dataset
 from pynq_bnn.export import export_qonnx
-from pynq_bnn.nn import layers, recipes
-
-
-class UnitBinaryWeight(recipes.BinaryWeight):
-    """±1 weights with scale exactly 1 (the float graph is then exact, see verify.py)."""
-
-    scaling_const = 1.0
 
 
 def randomize_batchnorm(model, seed):
@@ -35,18 +28,12 @@ def randomize_batchnorm(model, seed):
     return model.eval()
 
 
-def build_compiled(name, tmp_dir, unit_scale):
+def build_compiled(name, tmp_dir):
     """(model, qonnx model, graph, streamlined model) of a randomly initialised zoo model
-    (``compile_qonnx`` = ``streamline`` + ``lower_model``, split to reuse the streamlined one)."""
-    mp = pytest.MonkeyPatch()
-    if unit_scale:
-        for cls in (layers.BinaryLinear, layers.BinaryConv2d):
-            mp.setitem(cls.__init__.__kwdefaults__, "weight_quant", UnitBinaryWeight)
-    try:
-        torch.manual_seed(0)
-        model = randomize_batchnorm(zoo.build(name), seed=1)
-    finally:
-        mp.undo()
+    (``compile_qonnx`` = ``streamline`` + ``lower_model``, split to reuse the streamlined one).
+    The binary weights have scale 1, so the float graph is exact (see verify.py)."""
+    torch.manual_seed(0)
+    model = randomize_batchnorm(zoo.build(name), seed=1)
     qonnx_model = export_qonnx(model, tmp_dir / f"{name}.onnx")
     streamlined = streamline(qonnx_model)
     return model, qonnx_model, lower_model(streamlined, RULES), streamlined
@@ -54,7 +41,7 @@ def build_compiled(name, tmp_dir, unit_scale):
 
 @pytest.fixture(scope="module")
 def lfc(tmp_path_factory):
-    return build_compiled("lfc", tmp_path_factory.mktemp("lfc"), unit_scale=True)
+    return build_compiled("lfc", tmp_path_factory.mktemp("lfc"))
 
 
 @pytest.fixture(scope="module")

@@ -200,7 +200,7 @@ def channel_function_cpp(ident: str, mode: str, params: dict, out_type: StreamTy
 
 
 class Requantize(HWLayer, kind="Requantize"):
-    """Per-output-channel integer function of one integer stream (thresholds or LUT).
+    """Per-output-channel integer function of one integer stream (thresholds, affine or LUT).
 
     ``out[..., c] = f_c(in[..., src[c]])``. Shapes are channels last; ``SPATIAL`` is the list of
     leading dims (``[H, W]`` for a feature map, ``[]`` for a vector).
