@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     options = {k: v for k, v in vars(args).items() if k != "quiet"}
-    config = BuildConfig(**options)
+    config = BuildConfig(**options, progress_bars=not args.quiet)
 
     def progress(step, status, seconds):
         if not args.quiet and status != "running":

@@ -69,6 +69,7 @@ class BuildConfig:
     data_dir: str | None = None
     work_dir: str | None = None
     jobs: int = 4
+    progress_bars: bool = False
     synth_timeout_s: float = 4 * 3600.0
     vivado_timeout_s: float = 8 * 3600.0
 

@@ -186,7 +186,8 @@ def step_csim(ctx) -> dict:
     from pynq_bnn.compiler.hls.verify import verify_csim
 
     images, _, _ = _test_images(ctx, ctx.config.csim_images)
-    report = verify_csim(_graph(ctx, "fold"), ctx.work / "hls", images.transpose(0, 2, 3, 1))
+    report = verify_csim(_graph(ctx, "fold"), ctx.work / "hls", images.transpose(0, 2, 3, 1),
+                         progress=ctx.config.progress_bars)
     if not report.passed:
         raise VerificationFailed(f"HLS csim differs from the numpy graph on {report.mismatches} "
                                  f"of {report.images} images "

@@ -76,11 +76,12 @@ def default_jobs() -> int:
 
 
 def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600.0,
-             jobs: int = 0) -> np.ndarray:
+             jobs: int = 0, part_images: int = 100, progress: bool = False) -> np.ndarray:
     """Run the compiled accelerator on uint8 NHWC ``images``; return ``(N, output count)`` ints.
 
-    The images are split into ``jobs`` contiguous parts (default :func:`default_jobs`), each run
-    by its own testbench process; the outputs are concatenated in image order.
+    The images are split into contiguous parts of at most ``part_images`` images, run by
+    ``jobs`` concurrent testbench processes (default :func:`default_jobs`); the outputs are
+    concatenated in image order. ``progress`` shows a tqdm bar over the images.
     """
     project = _project(project)
     images = np.asarray(images)
@@ -90,8 +91,14 @@ def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600
                          f"{tuple(images.shape)}")
     exe = build_csim(project)
     n = images.shape[0]
-    parts = [part for part in np.array_split(np.arange(n), max(1, jobs or default_jobs()))
-             if part.size] or [np.arange(0)]
+    jobs = max(1, jobs or default_jobs())
+    count = max(jobs, -(-n // max(1, part_images)))
+    parts = [part for part in np.array_split(np.arange(n), count) if part.size] or [np.arange(0)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="csim", unit="img", leave=False)
     with tempfile.TemporaryDirectory(prefix="pynq_bnn_csim_") as tmp:
         def run_part(index: int) -> np.ndarray:
             part = parts[index]
@@ -102,10 +109,16 @@ def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600
                                 f"{project.input.words}")
             words.tofile(in_path)
             run_executable([exe, in_path, out_path, part.size, batch], timeout)
+            if bar is not None:
+                bar.update(part.size)
             return _read_output(project, out_path, part.size)
 
-        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-            outputs = list(pool.map(run_part, range(len(parts))))
+        try:
+            with ThreadPoolExecutor(max_workers=min(jobs, len(parts))) as pool:
+                outputs = list(pool.map(run_part, range(len(parts))))
+        finally:
+            if bar is not None:
+                bar.close()
     return np.concatenate(outputs, axis=0)
 
 
@@ -120,13 +133,14 @@ def _read_output(project, path: Path, n: int) -> np.ndarray:
     return unpack_words(raw, out.elem_bits, project.axi_width, out.count, out.signed)
 
 
-def verify_csim(graph, project, images: np.ndarray, batch: int = 16, jobs: int = 0) -> CsimReport:
+def verify_csim(graph, project, images: np.ndarray, batch: int = 16, jobs: int = 0,
+                progress: bool = False) -> CsimReport:
     """Compare csim with :func:`pynq_bnn.compiler.execute` on ``images`` (uint8 NHWC), the csim
-    in ``jobs`` parallel processes (see :func:`run_csim`)."""
+    in ``jobs`` parallel processes with an optional progress bar (see :func:`run_csim`)."""
     from pynq_bnn.compiler.execute import execute
 
     t0 = time.monotonic()
-    got = run_csim(project, images, batch=batch, jobs=jobs)
+    got = run_csim(project, images, batch=batch, jobs=jobs, progress=progress)
     want = np.asarray(execute(graph, images)).reshape(got.shape[0], -1).astype(np.int64)
     if want.shape != got.shape:
         raise CsimError(f"csim output shape {got.shape} differs from numpy {want.shape}")
