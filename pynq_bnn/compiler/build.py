@@ -147,8 +147,10 @@ class _Context:
         return self._tools
 
     def stop_after(self, message: str) -> None:
+        """Record why the build ends early (logged once, however many steps say it)."""
+        if message != self.stop_message:
+            log.warning(message)
         self.stop_message = message
-        log.warning(message)
 
 
 def _step_key(config: BuildConfig, step: str, previous: str, sources: str) -> str:
@@ -220,8 +222,9 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
                     raise BuildError(f"step {step!r} failed: {exc}") from exc
                 result.times[step] = round(time.monotonic() - t0, 3)
                 result.steps[step] = summary
-                (ctx.work / f".{step}.stamp.json").write_text(
-                    json.dumps({"key": key, "summary": summary}, default=str))
+                if not summary.get("skipped"):  # a step skipped for lack of tools is redone
+                    (ctx.work / f".{step}.stamp.json").write_text(
+                        json.dumps({"key": key, "summary": summary}, default=str))
                 _notify(progress, step, "done", result.times[step])
             previous = key
             result.message = ctx.stop_message or result.message

@@ -67,6 +67,8 @@ def test_build_packages_verified_overlay_and_caches(tiny_config):
     # Second run: every step up to csim comes from the cache.
     again = build_overlay(tiny_config)
     assert {"load", "export", "compile", "fold", "verify", "hls", "csim"} <= set(again.cached)
+    # ... but the synthesis steps skipped for lack of tools are tried again, and say so again
+    assert "synth" not in again.cached and "Vitis HLS/Vivado not found" in again.message
     # A changed csim image count reruns only from csim on.
     more = build_overlay(BuildConfig(**{**tiny_config.__dict__, "csim_images": 8}))
     assert "csim" not in more.cached and "hls" in more.cached
