@@ -46,8 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    level = logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # the build raises pynq_bnn's logger to INFO for
+        handler.setLevel(level)                   # its log file; the console keeps this level
     options = {k: v for k, v in vars(args).items() if k != "quiet"}
     config = BuildConfig(**options, progress_bars=not args.quiet)
 

@@ -14,8 +14,9 @@ It only holds tensors and plain Python values, so it loads with ``torch.load(wei
 (no arbitrary code runs when a checkpoint is opened).
 
 Compact checkpoints (``compact=True``, the format of the shipped models): a binary weight only
-reaches the exported graph and the hardware as ``sign(w)`` — the weight bits of an XNOR-popcount
-MVAU. Each such latent weight is therefore stored as packed sign bits (``np.packbits``, 1 bit per
+reaches the exported graph and the hardware as the sign of its quantized value (``sign(w)``;
+``sign(w + shift)`` for SD-BNN's WSD) — the weight bits of an XNOR-popcount MVAU. Each such
+latent weight is therefore stored as packed sign bits (``np.packbits``, 1 bit per
 weight: a 1024×1024 layer takes 128 KB instead of 4 MB) and restored as ±1.0 on load. The
 quantized weights, hence every output, are identical (checked at save time), but the latent
 magnitudes and the optimizer state are gone: **training cannot be resumed from a compact
@@ -61,14 +62,19 @@ def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def _pack_binary_weights(model, state_dict: dict) -> dict:
-    """Replace binary latent weights in ``state_dict`` by packed sign bits; return the packs."""
+    """Replace binary latent weights in ``state_dict`` by packed sign bits; return the packs.
+
+    The bits are the signs of the *quantized* weight (for SD-BNN's WSD layers ``sign(W + shift)``,
+    not ``sign(W)``); they are kept only if the ±1 tensor they stand for, put back as the latent
+    weight, quantizes to exactly the same weight (e.g. WSD's shift of a ±1 tensor is at most 0.01
+    in magnitude, so the signs survive)."""
     packed = {}
     for name, module in binary_weight_modules(model).items():
         key = f"{name}.weight" if name else "weight"
         latent = module.weight.detach()
-        signs = torch.where(latent >= 0, 1.0, -1.0).to(latent.dtype)
         with torch.no_grad():
             reference = module.quant_weight().value.detach().clone()
+            signs = torch.where(reference >= 0, 1.0, -1.0).to(latent.dtype)
             saved = latent.clone()
             module.weight.copy_(signs)
             restored = module.quant_weight().value.detach().clone()
@@ -77,7 +83,7 @@ def _pack_binary_weights(model, state_dict: dict) -> dict:
             log.warning("weight %s: its quantizer scale depends on the latent values; stored in "
                         "full precision in the compact checkpoint", key)
             continue
-        bits = np.packbits(latent.cpu().numpy().reshape(-1) >= 0)
+        bits = np.packbits(signs.cpu().numpy().reshape(-1) > 0)
         packed[key] = {"bits": torch.from_numpy(bits), "shape": list(latent.shape)}
         del state_dict[key]
     return packed

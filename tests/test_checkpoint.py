@@ -69,6 +69,25 @@ def test_compact_keeps_zero_latent_weights_as_plus_one(tmp_path):
     assert torch.equal(loaded(x), model(x))
 
 
+def test_compact_packs_sdbnn_wsd_weights_by_their_shifted_signs(tmp_path):
+    """WSD quantizes sign(W + shift(W)): latent weights just below 0 with a positive channel mean
+    flip sign, so the packed bits must be those of the quantized weight, not of W."""
+    model = zoo.build("sdbnn").eval()
+    conv = next(m for m in model.modules() if hasattr(m, "wsd_alpha"))
+    with torch.no_grad():
+        conv.weight.uniform_(-0.001, 1.0)  # mean ~0.5: shift ~0.0025 flips the small negatives
+        conv.wsd_alpha.fill_(0.0)
+    flipped = ((conv.weight < 0) & (conv.quant_weight().value > 0)).sum()
+    assert flipped > 0
+    x = torch.rand(4, 3, 32, 32)
+    save_checkpoint(tmp_path / "c.pt", model, metrics={}, epoch=0, compact=True)
+    raw = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert not [k for k in ckpt_mod.binary_weight_modules(model) if f"{k}.weight" in
+                raw["state_dict"]]  # every binary weight packed, none kept in float
+    loaded, _ = load_model(tmp_path / "c.pt")
+    assert torch.equal(loaded(x), model(x))
+
+
 def test_optimizer_and_history_are_stored(tmp_path):
     model = small_lfc()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

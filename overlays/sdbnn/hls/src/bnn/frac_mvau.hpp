@@ -67,6 +67,21 @@ inline long long plane_dot(const ap_uint<SIMD>& w, const ap_uint<SIMD>& plane,
   return 2 * (long long)agree - (long long)taps;
 }
 
+#ifndef __SYNTHESIS__
+// csim only: plane_dot on 64-bit chunks of the weight tile and of the buffered planes (bits of
+// the last chunk above SIMD are 0 in the valid plane, so they never count).
+template <unsigned SIMD, class Weights>
+inline long long plane_dot_chunks(const Weights& weights, unsigned pe, unsigned tile,
+                                  const Chunks<SIMD>& plane, const Chunks<SIMD>& valid) {
+  long long agree = 0, taps = 0;
+  for (unsigned i = 0; i < Chunks<SIMD>::N; i++) {
+    agree += __builtin_popcountll(~(weights.words[pe][tile][i] ^ plane.c[i]) & valid.c[i]);
+    taps += __builtin_popcountll(valid.c[i]);
+  }
+  return 2 * agree - taps;
+}
+#endif
+
 template <unsigned MW, unsigned MH, unsigned SIMD, unsigned PE, unsigned PIXELS, unsigned PLANES,
           unsigned HAS_VALID, typename TAcc, unsigned OUT_BITS, typename TGate, typename Act>
 void frac_mvau(hls::stream<ap_uint<SIMD * (PLANES + HAS_VALID)> >& in,
@@ -79,6 +94,9 @@ void frac_mvau(hls::stream<ap_uint<SIMD * (PLANES + HAS_VALID)> >& in,
   constexpr unsigned SF = MW / SIMD;
   constexpr unsigned NF = MH / PE;
   Planes<SIMD, PLANES, HAS_VALID> vec[SF];
+#ifndef __SYNTHESIS__
+  Chunks<SIMD> vec_chunks[SF][PLANES + 1];  // csim: the same planes as 64-bit chunks
+#endif
   TAcc acc_m[PE], acc_l[PE];
 #pragma HLS ARRAY_PARTITION variable = acc_m complete
 #pragma HLS ARRAY_PARTITION variable = acc_l complete
@@ -88,14 +106,26 @@ void frac_mvau(hls::stream<ap_uint<SIMD * (PLANES + HAS_VALID)> >& in,
 #pragma HLS PIPELINE II = 1
         const unsigned nf = i / SF;
         const unsigned sf = i % SF;
-        if (nf == 0) vec[sf] = split_planes<SIMD, PLANES, HAS_VALID>(in.read());
-        const Planes<SIMD, PLANES, HAS_VALID>& x = vec[sf];
+        if (nf == 0) {
+          vec[sf] = split_planes<SIMD, PLANES, HAS_VALID>(in.read());
+#ifndef __SYNTHESIS__
+          for (unsigned k = 0; k <= PLANES; k++) vec_chunks[sf][k] = Chunks<SIMD>(vec[sf].bits[k]);
+#endif
+        }
         for (unsigned pe = 0; pe < PE; pe++) {
 #pragma HLS UNROLL
+#ifdef __SYNTHESIS__
+          const Planes<SIMD, PLANES, HAS_VALID>& x = vec[sf];
           const ap_uint<SIMD> w = weights.get(pe, i);
           const ap_uint<SIMD>& valid = x.bits[PLANES];
           const TAcc m = plane_dot<SIMD>(w, x.bits[PLANES - 1], valid);
           const TAcc l = PLANES == 2 ? TAcc(plane_dot<SIMD>(w, x.bits[0], valid)) : TAcc(0);
+#else
+          const Chunks<SIMD>* c = vec_chunks[sf];
+          const TAcc m = plane_dot_chunks<SIMD>(weights, pe, i, c[PLANES - 1], c[PLANES]);
+          const TAcc l = PLANES == 2 ? TAcc(plane_dot_chunks<SIMD>(weights, pe, i, c[0], c[PLANES]))
+                                     : TAcc(0);
+#endif
           acc_m[pe] = (sf == 0 ? TAcc(0) : acc_m[pe]) + m;
           acc_l[pe] = (sf == 0 ? TAcc(0) : acc_l[pe]) + l;
         }
