@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from pynq_bnn.compiler.graph import DataflowGraph
+from pynq_bnn.utils.cpus import usable_cpus
 
 __all__ = ["execute", "ExecutionInputError"]
 
@@ -92,13 +93,6 @@ def _single_threaded_blas():
         yield
     finally:
         put(before)
-
-
-def _default_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _fused_windows(graph: DataflowGraph) -> dict:
@@ -186,7 +180,7 @@ def execute(graph: DataflowGraph, images_nhwc_uint8: np.ndarray, return_all: boo
     images = _check_images(graph, images_nhwc_uint8)
     steps = _steps(graph, fuse=not return_all)
     skipped = {layer.output for layer in graph.layers} - {step[0].output for step in steps}
-    threads = max(1, int(threads or _default_threads()))
+    threads = max(1, int(threads or usable_cpus()))
     n = images.shape[0]
     if batch_size:
         chunk = int(batch_size)

@@ -10,7 +10,6 @@ with :func:`pynq_bnn.compiler.execute` image by image (identical integers requir
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +21,9 @@ import numpy as np
 from pynq_bnn.compiler.hls.csim import CsimError, compile_cpp, run_executable
 from pynq_bnn.compiler.hls.packing import bytes_per_word, pack_words, unpack_words
 from pynq_bnn.compiler.hls.project import Project, load_project
+from pynq_bnn.utils.cpus import usable_cpus
 
-__all__ = ["CsimReport", "build_csim", "run_csim", "verify_csim", "default_jobs"]
+__all__ = ["CsimReport", "build_csim", "run_csim", "verify_csim"]
 
 log = logging.getLogger(__name__)
 
@@ -67,21 +67,14 @@ def build_csim(project, timeout: float = 1800.0) -> Path:
     return exe
 
 
-def default_jobs() -> int:
-    """Parallel csim processes: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600.0,
              jobs: int = 0, part_images: int = 100, progress: bool = False) -> np.ndarray:
     """Run the compiled accelerator on uint8 NHWC ``images``; return ``(N, output count)`` ints.
 
     The images are split into contiguous parts of at most ``part_images`` images, run by
-    ``jobs`` concurrent testbench processes (default :func:`default_jobs`); the outputs are
-    concatenated in image order. ``progress`` shows a tqdm bar over the images.
+    ``jobs`` concurrent testbench processes (default: the CPUs this process may use,
+    :func:`~pynq_bnn.utils.cpus.usable_cpus`); the outputs are concatenated in image order.
+    ``progress`` shows a tqdm bar over the images.
     """
     project = _project(project)
     images = np.asarray(images)
@@ -91,7 +84,7 @@ def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600
                          f"{tuple(images.shape)}")
     exe = build_csim(project)
     n = images.shape[0]
-    jobs = max(1, jobs or default_jobs())
+    jobs = max(1, jobs or usable_cpus())
     count = max(jobs, -(-n // max(1, part_images)))
     parts = [part for part in np.array_split(np.arange(n), count) if part.size] or [np.arange(0)]
     bar = None

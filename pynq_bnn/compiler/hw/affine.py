@@ -214,12 +214,10 @@ def _assemble(x: np.ndarray, table: np.ndarray, rows: list, shift: int, y_min: i
 
 def affine_bits(params: dict, in_bits: int) -> dict:
     """Operand widths of the hardware unit: ``mul``, ``add`` (two's complement), ``knee``."""
-    def signed(values) -> int:
-        values = np.asarray(values, dtype=np.int64)
-        hi = max(int(values.max(initial=0)), -int(values.min(initial=0)) - 1, 0)
-        return hi.bit_length() + 1
+    from pynq_bnn.compiler.hls.params import signed_bits  # the widths the C++ types get
 
-    return {"mul": signed(params["mul"]), "add": signed(params["add"]), "knee": in_bits + 1}
+    return {"mul": signed_bits(params["mul"]), "add": signed_bits(params["add"]),
+            "knee": in_bits + 1}
 
 
 def affine_resources(params: dict, in_bits: int, out_bits: int, channels: int,

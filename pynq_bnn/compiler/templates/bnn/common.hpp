@@ -94,9 +94,26 @@ struct PackedWeights {
   }
 };
 
-// Lane reader of a packed word. Synthesis: part selects (wiring). csim: the word is split once
-// into 64-bit chunks, because a part select of a wide ap_uint shifts the whole word — reading
-// all SIMD lanes of an 864-lane word that way costs SIMD x width bit operations per cycle.
+#ifndef __SYNTHESIS__
+// csim only: a packed word as 64-bit chunks, split once when the word is read (part selects of a
+// wide ap_uint shift the whole word, which made wide binary MVAUs the slowest part of csim).
+template <unsigned W>
+struct Chunks {
+  static constexpr unsigned N = (W + 63) / 64;
+  unsigned long long c[N];
+  Chunks() {}
+  explicit Chunks(const ap_uint<W>& w) {
+    for (unsigned i = 0; i < N; i++) {
+      const unsigned hi = (64 * i + 63 < W) ? 64 * i + 63 : W - 1;
+      c[i] = w.range(hi, 64 * i).to_uint64();
+    }
+  }
+};
+
+#endif
+
+// Lane reader of a packed word. Synthesis: part selects (wiring). csim: reads the lanes from the
+// word's Chunks (a lane never extends past the word, so a straddling lane's next chunk exists).
 template <unsigned BITS, int W>
 struct Lanes {
 #ifdef __SYNTHESIS__
@@ -108,19 +125,12 @@ struct Lanes {
   }
 #else
   static_assert(BITS <= 64, "Lanes: lanes wider than 64 bits");
-  static constexpr unsigned CHUNKS = (W + 63) / 64;
-  unsigned long long chunk[CHUNKS + 1];
-  explicit Lanes(const ap_uint<W>& w) {
-    for (unsigned c = 0; c < CHUNKS; c++) {
-      const unsigned hi = (64 * c + 63 < (unsigned)W) ? 64 * c + 63 : W - 1;
-      chunk[c] = w.range(hi, 64 * c).to_uint64();
-    }
-    chunk[CHUNKS] = 0;
-  }
+  const Chunks<W> chunks;
+  explicit Lanes(const ap_uint<W>& w) : chunks(w) {}
   ap_uint<BITS> operator[](unsigned i) const {
     const unsigned lo = i * BITS, c = lo / 64, off = lo % 64;
-    unsigned long long v = chunk[c] >> off;
-    if (off + BITS > 64) v |= chunk[c + 1] << (64 - off);
+    unsigned long long v = chunks.c[c] >> off;
+    if (off + BITS > 64) v |= chunks.c[c + 1] << (64 - off);
     return ap_uint<BITS>(BITS == 64 ? v : v & ((1ULL << (BITS % 64)) - 1));
   }
 #endif
@@ -155,21 +165,6 @@ struct Dot<SIMD, BIPOLAR, 1, BIPOLAR, 1> {
 };
 
 #ifndef __SYNTHESIS__
-// csim only: a packed word as 64-bit chunks, split once when the word is read (part selects of a
-// wide ap_uint shift the whole word, which made wide binary MVAUs the slowest part of csim).
-template <unsigned W>
-struct Chunks {
-  static constexpr unsigned N = (W + 63) / 64;
-  unsigned long long c[N];
-  Chunks() {}
-  explicit Chunks(const ap_uint<W>& w) {
-    for (unsigned i = 0; i < N; i++) {
-      const unsigned hi = (64 * i + 63 < W) ? 64 * i + 63 : W - 1;
-      c[i] = w.range(hi, 64 * i).to_uint64();
-    }
-  }
-};
-
 // csim only: the dot product of weight tile (pe, tile) with an input word, from the word's
 // chunks where a faster exact form exists (BIPOLAR x BIPOLAR: XNOR-popcount per chunk), else Dot.
 template <unsigned SIMD, ElemKind IN_KIND, unsigned IN_BITS, ElemKind W_KIND, unsigned W_BITS>
