@@ -6,14 +6,20 @@ Command line (any machine)::
 
     python -m pynq_bnn.notebooks --path ~/jupyter_notebooks/pynq_bnn [--force]
 
-On a PYNQ board, ``pynq get-notebooks pynq_bnn`` does the same once the package declares the
-entry point ``"pynq.notebooks": ["pynq_bnn = pynq_bnn.notebooks"]``: pynq's CLI
-(``pynq/_cli/get_notebooks.py``) loads this module and, because it defines
-:func:`deliver_notebooks` with pynqutils' signature, calls it instead of copying this module's
-folder (which would be the whole package).
+PYNQ's own command does the same (on a board; off a board add ``-o``, which skips the device
+lookup and the overlay-resource resolution)::
+
+    pynq get-notebooks pynq_bnn [-o] [-p PATH] [-f]
+
+How pynq gets here (pynq 4.0.0 ``pynq/_cli/get_notebooks.py`` + pynqutils'
+``ExtensionsManager``): the package declares the entry point
+``"pynq.notebooks": ["pynq_bnn = pynq_bnn.notebooks"]``; pynq loads this module, asks
+pynqutils for its source folder (the first entry of the module's ``__path__``, which is why this
+is a package and not a plain module), and, because the module defines :func:`deliver_notebooks`
+with pynqutils' signature, calls it instead of copying that folder (which holds Python files).
 
 Notebooks are looked up in the checkout's ``notebooks/`` folder or, in an installed package, in
-``pynq_bnn/_notebooks/`` (packaged copy).
+``pynq_bnn/_notebooks/`` (the copy made by ``setup.py``'s ``build_py``).
 """
 from __future__ import annotations
 
@@ -27,13 +33,17 @@ __all__ = ["notebooks_source", "copy_notebooks", "deliver_notebooks", "find_data
            "find_overlay", "main"]
 
 log = logging.getLogger(__name__)
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the pynq_bnn package folder
 OVERLAY_PREFERENCE = ("fracbnn", "cnv")
 
 
 def notebooks_source() -> Path:
     """Folder holding the ``.ipynb`` files (checkout or installed copy)."""
-    for candidate in (_PACKAGE_DIR.parent / "notebooks", _PACKAGE_DIR / "_notebooks"):
+    checkout = _PACKAGE_DIR.parent
+    candidates = [_PACKAGE_DIR / "_notebooks"]
+    if (checkout / "setup.py").is_file():  # a source checkout (never site-packages/notebooks)
+        candidates.insert(0, checkout / "notebooks")
+    for candidate in candidates:
         if candidate.is_dir() and any(candidate.glob("*.ipynb")):
             return candidate
     raise FileNotFoundError("pynq_bnn notebooks not found: expected <checkout>/notebooks or an "
@@ -61,7 +71,16 @@ def copy_notebooks(destination, *, force: bool = False) -> list:
 
 def deliver_notebooks(device_name, src_path, dst_path, name, folder=False,
                       overlays_res_lookup=True):
-    """pynq ``get-notebooks`` hook (pynqutils' signature): copy into ``dst_path[/name]``."""
+    """pynq ``get-notebooks`` hook (signature of ``pynqutils.setup_utils.deliver_notebooks``).
+
+    Copies the notebooks into ``dst_path/name`` (``folder=True``, pynq's default) or
+    ``dst_path``, overwriting (pynq only calls this for a first delivery or with ``--force``).
+    ``device_name``, ``src_path`` (this package's folder) and ``overlays_res_lookup`` are unused:
+    the notebooks find their overlay packages at run time (:func:`find_overlay`).
+
+    Returns:
+        The paths written.
+    """
     target = Path(dst_path) / name if folder else Path(dst_path)
     return copy_notebooks(target, force=True)
 
@@ -115,6 +134,3 @@ def main(argv=None) -> int:
     print(f"copied {len(written)} notebook(s) to {Path(args.path).expanduser()}")
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
