@@ -7,15 +7,19 @@
 * :mod:`~pynq_bnn.driver.device_sim` — a ``pynq.Device`` that emulates the AXI DMA and runs the
   compiled accelerator (numpy reference of the dataflow graph).
 * :mod:`~pynq_bnn.driver.overlay` — :class:`BNNOverlay`: ``predict`` and ``benchmark``.
+* :mod:`~pynq_bnn.driver.identity` — the model identity register (hash of graph + parameters).
+* :mod:`~pynq_bnn.driver.timing` — measured / simulated / estimated labels of the numbers.
 
 Importing this package does not import ``pynq``; the classes below load on first use.
 """
 from importlib import import_module
 
-from pynq_bnn.driver.errors import (DMAError, DMATimeoutError, DriverError, HwhMismatchError,
-                                    InputError, OverlayFileError, SpecError)
+from pynq_bnn.driver.errors import (DMAError, DMAResetError, DMATimeoutError, DriverError,
+                                    HwhMismatchError, IdentityMismatchError, InputError,
+                                    OverlayFileError, SimulatedDeviceWarning, SpecError)
 from pynq_bnn.driver.packing import pack_input, pack_stream, unpack_output, unpack_stream
 from pynq_bnn.driver.spec import AcceleratorSpec, StreamSpec, load_spec, save_spec
+from pynq_bnn.driver.timing import format_benchmark, package_estimate
 
 _LAZY = {
     "BNNOverlay": "pynq_bnn.driver.overlay",
@@ -26,7 +30,9 @@ _LAZY = {
 
 __all__ = ["AcceleratorSpec", "StreamSpec", "load_spec", "save_spec", "pack_input", "pack_stream",
            "unpack_output", "unpack_stream", "DriverError", "SpecError", "OverlayFileError",
-           "HwhMismatchError", "InputError", "DMAError", "DMATimeoutError", *_LAZY]
+           "HwhMismatchError", "IdentityMismatchError", "InputError", "DMAError",
+           "DMATimeoutError", "DMAResetError", "SimulatedDeviceWarning", "format_benchmark",
+           "package_estimate", *_LAZY]
 
 
 def __getattr__(name):

@@ -24,6 +24,9 @@ What the device implements, and where pynq's code takes over:
   ``xilinx.com:ip:axi_dma:7.1`` and the accelerator IP) instead of parsing a ``.hwh`` (pynq's HWH
   parser needs the board's tool chain data), so ``pynq.Overlay(<package>/accelerator.json)``
   works; ``download`` loads the compiled graph (``graph.json`` + ``params.npz``) of the package.
+* The accelerator's identity register holds :func:`~pynq_bnn.driver.identity.package_identity`
+  of the loaded package's ``graph.json``/``params.npz`` (what the HLS top compiled from them
+  would hold), so a package whose ``accelerator.json`` belongs to another graph is caught.
 * Not simulated: PL clocks (``pynq.Clocks`` needs the PS registers of a Zynq), interrupts, GPIO.
 """
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pynq import Device
 from pynq.buffer import PynqBuffer
 
 from pynq_bnn.driver.errors import OverlayFileError
+from pynq_bnn.driver.identity import package_identity
 from pynq_bnn.driver.sim_hw import SimAccelerator, SimAxiDma, SimMemory
 from pynq_bnn.driver.spec import check_package_files, load_spec
 
@@ -66,6 +70,17 @@ def compiled_accelerator(package_dir, spec):
         return np.asarray(execute(graph, images))[:, :k]
 
     return run
+
+
+def _loaded_identity(package_dir, spec) -> int:
+    """The identity register of the "bitstream" = the package's graph files (never its
+    ``accelerator.json``: a package whose graph is not the one it declares is refused)."""
+    paths = check_package_files(spec, package_dir, ("graph",))
+    params = package_dir / spec.files.get("params", "params.npz")
+    try:
+        return package_identity(paths["graph"], params)
+    except (ValueError, OSError) as err:  # corrupt graph.json / params.npz
+        raise OverlayFileError(f"cannot read the compiled graph of {package_dir}: {err}") from err
 
 
 class _Metadata:
@@ -137,7 +152,8 @@ class SimulatedDevice(Device):
         self.spec = load_spec(package_dir)
         compute = self.accelerator_override or compiled_accelerator(package_dir, self.spec)
         self.package_dir = package_dir
-        self.accelerator = SimAccelerator(self.spec, compute)
+        self.accelerator = SimAccelerator(self.spec, compute, _loaded_identity(package_dir,
+                                                                               self.spec))
         self.dma = SimAxiDma(self.memory, self.accelerator)
         self.bitfile_name = bitstream.bitfile_name
         log.info("simulated device loaded %s", package_dir)

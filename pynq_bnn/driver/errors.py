@@ -6,8 +6,9 @@ All inherit from :class:`DriverError`, and also from the closest built-in except
 (``ValueError``, ``FileNotFoundError``, ``TimeoutError``) so generic handlers keep working.
 """
 
-__all__ = ["DriverError", "SpecError", "OverlayFileError", "HwhMismatchError", "InputError",
-           "DMAError", "DMATimeoutError", "decode_dma_status"]
+__all__ = ["DriverError", "SpecError", "OverlayFileError", "HwhMismatchError",
+           "IdentityMismatchError", "InputError", "DMAError", "DMATimeoutError", "DMAResetError",
+           "SimulatedDeviceWarning", "decode_dma_status"]
 
 # AXI DMA status register (DMASR) bits, PG021 "MM2S_DMASR / S2MM_DMASR".
 DMASR_BITS = {
@@ -54,6 +55,10 @@ class HwhMismatchError(DriverError):
     """The ``.hwh`` hardware description disagrees with ``accelerator.json`` (stale package)."""
 
 
+class IdentityMismatchError(HwhMismatchError):
+    """The PL's identity register names another compiled model than ``accelerator.json``."""
+
+
 class InputError(DriverError, ValueError):
     """Images given to the driver have the wrong shape, layout or dtype."""
 
@@ -78,3 +83,11 @@ class DMATimeoutError(DriverError, TimeoutError):
                 "accelerator.json (input size, words per image) and that the PL clock runs")
         super().__init__(f"DMA {channel} channel did not finish within {timeout_s:g} s; status "
                          f"{decode_dma_status(status)}: {hint}")
+
+
+class DMAResetError(DriverError, TimeoutError):
+    """The AXI DMA (or the accelerator) did not come back from a reset within the deadline."""
+
+
+class SimulatedDeviceWarning(UserWarning):
+    """No PYNQ board was found and the driver fell back to the simulated device."""

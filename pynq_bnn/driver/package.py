@@ -9,9 +9,11 @@ label-select layer, word width and clock from the board). The HLS build adds ``h
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from pynq_bnn.driver.errors import SpecError
+from pynq_bnn.driver.identity import format_identity, package_identity
 from pynq_bnn.driver.spec import AcceleratorSpec, StreamSpec, save_spec
 
 __all__ = ["make_package", "package_from_model", "spec_for_graph"]
@@ -46,6 +48,9 @@ def spec_for_graph(graph, *, classes, model: str | None = None, board: str = "Py
 def make_package(graph, package_dir, *, classes, **options) -> AcceleratorSpec:
     """Save ``graph`` and its ``accelerator.json`` into ``package_dir``; returns the spec.
 
+    ``identity`` is computed from the files just written (what the simulated device and the
+    HLS top emit, :mod:`pynq_bnn.driver.identity`).
+
     ``options`` are those of :func:`spec_for_graph` (``model``, ``board``, ``clock_mhz``, ``files``).
     """
     from pynq_bnn.compiler import save_graph
@@ -53,6 +58,8 @@ def make_package(graph, package_dir, *, classes, **options) -> AcceleratorSpec:
     package_dir = Path(package_dir)
     spec = spec_for_graph(graph, classes=classes, **options)
     save_graph(graph, package_dir)
+    identity = package_identity(package_dir / "graph.json", package_dir / "params.npz")
+    spec = dataclasses.replace(spec, identity=format_identity(identity))
     save_spec(spec, package_dir)
     return spec
 

@@ -20,8 +20,11 @@ o+0x28   LENGTH      writing it starts the transfer; after completion: bytes tra
 
 Accelerator (the HLS ``bnn_top`` of ``compiler/templates/CONTRACT.md``), ``ap_ctrl_hs`` on
 ``s_axilite``: 0x00 control (bit 0 ap_start, 1 ap_done (clear on read), 2 ap_idle), 0x10
-``num_images``. It consumes ``num_images`` images from MM2S and writes their results to S2MM
-with TLAST on the last word. With ``ap_ctrl_none`` it is free-running: every whole image that
+``num_images``, 0x18 ``identity`` (read-only; 0 until the first run, then the package identity
+of :mod:`~pynq_bnn.driver.identity`, written at the start of every run). It consumes
+``num_images`` images from MM2S and writes their results to S2MM with TLAST on the last word; a
+run with ``num_images = 0`` finishes at once (``ap_done``/``ap_idle``) without touching the
+streams, which is how the driver reads the identity. With ``ap_ctrl_none`` it is free-running: every whole image that
 arrives is processed and S2MM completes once its buffer is full.
 
 Simulation boundary: the stream contents are exact (same packing as the hardware), the timing is
@@ -47,7 +50,8 @@ HALTED, IDLE, DMA_INT_ERR, IOC_IRQ = 0x1, 0x2, 0x10, 0x1000
 IRQ_BITS = 0x7000
 DMACR, DMASR, ADDR, ADDR_MSB, LENGTH = 0x00, 0x04, 0x18, 0x1C, 0x28
 MM2S, S2MM = 0x00, 0x30
-AP_CTRL, NUM_IMAGES = 0x00, 0x10
+AP_CTRL, NUM_IMAGES, IDENTITY = 0x00, 0x10, 0x18
+DMACR_RESET = 0x4
 AP_START, AP_DONE, AP_IDLE = 0x1, 0x2, 0x4
 
 
@@ -92,13 +96,16 @@ class SimAccelerator:
         spec: the package's :class:`~pynq_bnn.driver.spec.AcceleratorSpec`.
         compute: function ``uint8 images (N, H, W, C) -> (N, k)`` class indices (the compiled
             dataflow graph's ``execute``).
+        identity: the value the identity register takes at every run (the constant the HLS top
+            was compiled with).
     """
 
-    def __init__(self, spec, compute):
+    def __init__(self, spec, compute, identity: int = 0):
         self.spec = spec
         self.compute = compute
+        self.identity = int(identity) & 0xFFFFFFFF
         self.free_running = spec.ip_control == "ap_ctrl_none"
-        self.regs = {AP_CTRL: AP_IDLE, NUM_IMAGES: 0}
+        self.regs = {AP_CTRL: AP_IDLE, NUM_IMAGES: 0, IDENTITY: 0}
         self.stall = False  # fault injection: the PL never produces output
         self.last_compute_s = 0.0
         self.images_processed = 0
@@ -118,6 +125,11 @@ class SimAccelerator:
             self.regs[AP_CTRL] = (self.regs[AP_CTRL] & ~AP_START) | (value & AP_START)
             if value & AP_START:
                 self.regs[AP_CTRL] &= ~AP_IDLE
+                self.regs[IDENTITY] = self.identity  # the top's first statement
+                if not self.free_running and self.regs[NUM_IMAGES] == 0:
+                    self.regs[AP_CTRL] = AP_IDLE | AP_DONE  # zero-trip loops: done at once
+        elif offset == IDENTITY:
+            pass  # read-only
         else:
             self.regs[offset] = value & 0xFFFFFFFF
 
@@ -146,6 +158,7 @@ class SimAxiDma:
         self.accelerator = accelerator
         self.regs = {}
         self.pending = {}
+        self.reset_stuck = False  # fault injection: a soft reset that never completes
         for channel in (MM2S, S2MM):
             self._reset(channel)
 
@@ -161,7 +174,10 @@ class SimAxiDma:
     def write(self, offset: int, value: int) -> None:
         channel, reg = (S2MM, offset - S2MM) if offset >= S2MM else (MM2S, offset)
         if reg == DMACR:
-            if value & 0x4:  # soft reset resets the whole DMA (PG021)
+            if value & DMACR_RESET:  # soft reset resets the whole DMA (PG021)
+                if self.reset_stuck:  # the reset bit stays set (a transfer that never ends)
+                    self.regs[offset] |= DMACR_RESET
+                    return
                 self._reset(MM2S)
                 self._reset(S2MM)
                 return

@@ -22,8 +22,18 @@ read it into a frozen :class:`AcceleratorSpec`. Schema version 1::
       "classes": ["airplane", ...],
       "files": {"bitstream": "cnv.bit", "hwh": "cnv.hwh", "graph": "graph.json",
                 "params": "params.npz"},
-      "pynq_bnn_version": "0.1.0"
+      "pynq_bnn_version": "0.1.0",
+      "identity": "0x1a2b3c4d",           # model identity register value ("" = not recorded)
+      "registers": {"ap_ctrl": 0, "num_images": 16, "identity": 24},  # s_axilite byte offsets
+      "channel_order": "RGB"              # colour order of the input pixels
     }
+
+The accelerator's control registers (32-bit words on its ``s_axilite`` port, ``ap_ctrl_hs``) are
+``registers`` (defaults :data:`DEFAULT_REGISTERS`): ``ap_ctrl`` (bit 0 ap_start, 1 ap_done,
+2 ap_idle), ``num_images`` (images in the next run) and ``identity`` (read-only, written by
+every run: :func:`pynq_bnn.driver.identity.package_identity` of the compiled graph and its
+parameters, which the driver compares with ``identity`` so a bitstream of another model is
+refused). ``docs/pynq_contract.md`` describes the whole start sequence.
 
 Stream packing (see :mod:`pynq_bnn.driver.packing`): the elements of one image, in layout order,
 are packed LSB-first into little-endian words of ``word_bits`` bits, each image padded with zero
@@ -35,12 +45,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pynq_bnn.driver.errors import OverlayFileError, SpecError
 
-__all__ = ["SCHEMA_VERSION", "SPEC_FILENAME", "StreamSpec", "AcceleratorSpec", "load_spec",
+__all__ = ["SCHEMA_VERSION", "SPEC_FILENAME", "DEFAULT_REGISTERS", "StreamSpec", "AcceleratorSpec", "load_spec",
            "save_spec", "spec_path", "check_package_files", "words_per_image"]
 
 SCHEMA_VERSION = 1
@@ -49,6 +60,9 @@ ELEM_BITS = (1, 2, 4, 8, 16, 32)
 WORD_BITS = (64, 128, 256, 512)
 IP_CONTROLS = ("ap_ctrl_none", "ap_ctrl_hs")
 DTYPE_BITS = {"uint8": 8, "uint16": 16, "uint32": 32}
+DEFAULT_REGISTERS = {"ap_ctrl": 0x00, "num_images": 0x10, "identity": 0x18}
+CHANNEL_ORDERS = ("RGB",)
+IDENTITY_PATTERN = re.compile(r"0x[0-9a-f]{8}")
 
 
 def words_per_image(shape, elem_bits: int, word_bits: int) -> int:
@@ -126,6 +140,14 @@ class AcceleratorSpec:
     folding: dict = field(default_factory=dict)
     pynq_bnn_version: str = ""
     schema_version: int = SCHEMA_VERSION
+    identity: str = ""
+    registers: dict = field(default_factory=lambda: dict(DEFAULT_REGISTERS))
+    channel_order: str = "RGB"
+
+    @property
+    def identity_value(self):
+        """The expected identity register value (``int``), or ``None`` when not recorded."""
+        return int(self.identity, 16) if self.identity else None
 
     def validate(self) -> "AcceleratorSpec":
         """Check every field; raise :class:`SpecError` naming the first bad one."""
@@ -149,6 +171,17 @@ class AcceleratorSpec:
             raise SpecError("classes must be a non-empty list of label names")
         if self.output.shape[0] > len(self.classes):
             raise SpecError(f"output k={self.output.shape[0]} exceeds the {len(self.classes)} classes")
+        if self.identity and not IDENTITY_PATTERN.fullmatch(self.identity):
+            raise SpecError(f"identity must be 8 lower-case hex digits like '0x1a2b3c4d' (or '' "
+                            f"when not recorded), got {self.identity!r}")
+        if not isinstance(self.registers, dict) or set(self.registers) != set(DEFAULT_REGISTERS) \
+                or not all(isinstance(v, int) and v % 4 == 0 and 0 <= v < 0x1000
+                           for v in self.registers.values()):
+            raise SpecError(f"registers must map {sorted(DEFAULT_REGISTERS)} to word-aligned byte "
+                            f"offsets below 0x1000, got {self.registers!r}")
+        if self.channel_order not in CHANNEL_ORDERS:
+            raise SpecError(f"channel_order must be one of {CHANNEL_ORDERS}, got "
+                            f"{self.channel_order!r}")
         for key in ("graph",):
             if key not in self.files:
                 raise SpecError(f"files.{key} is missing (name of the file inside the package)")

@@ -2,12 +2,16 @@
 # Copyright (c) 2026 the pynq_bnn developers
 """BNNOverlay on the simulated device: pynq.Overlay + allocate + pynq's DMA driver end to end,
 input rules, buffer reuse, timeouts and DMA errors (with an injected stand-in accelerator)."""
+import json
+
 import numpy as np
 import pynq
 import pytest
 
 from pynq_bnn.driver import BNNOverlay, DMAError, DMATimeoutError, InputError
 from pynq_bnn.driver.device_sim import SimulatedDevice, use_simulated_device
+from pynq_bnn.driver.errors import SimulatedDeviceWarning
+from pynq_bnn.driver.timing import format_benchmark
 
 from .conftest import checksum_accelerator, write_small_package
 
@@ -84,6 +88,7 @@ def test_missing_results_time_out_on_recv(overlay):
     overlay._wait(overlay.dma.sendchannel, "send", 0x04)
     with pytest.raises(DMATimeoutError, match="recv"):
         overlay._wait(overlay.dma.recvchannel, "recv", 0x34)
+    overlay._recover("test")  # what _run does after any failed wait
     assert np.array_equal(overlay.predict(images), checksum_accelerator(images))
 
 
@@ -95,6 +100,7 @@ def test_too_small_result_buffer_is_a_dma_error(overlay):
     overlay.ip.write(0x00, 1)
     with pytest.raises(DMAError, match="DMAIntErr"):
         overlay._wait(overlay.dma.recvchannel, "recv", 0x34)
+    overlay._recover("test")
     images = random_images(4)
     assert np.array_equal(overlay.predict(images), checksum_accelerator(images))
 
@@ -102,12 +108,46 @@ def test_too_small_result_buffer_is_a_dma_error(overlay):
 def test_benchmark_reports_stages(overlay):
     result = overlay.benchmark(random_images(8), repeats=5)
     assert result["batch_size"] == 8 and result["repeats"] == 5
+    assert result["timing"] == "simulated"
     assert result["clock"].startswith("simulated") and result["clock_mhz"] is None
     assert set(result["latency_ms"]) == {"p50", "p90", "p99"}
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
-    assert set(result["stage_ms"]) == {"preprocess", "pack", "hardware", "unpack"}
-    assert result["fps"] > 0 and result["hardware_fps"] >= result["fps"]
-    assert 0 <= result["accelerator_compute_ms"] <= result["stage_ms"]["hardware"]
+    assert set(result["stage_ms"]) == {"preprocess", "pack", "simulated_accelerator", "unpack"}
+    assert result["fps"] > 0 and result["simulated_accelerator_fps"] >= result["fps"]
+    assert 0 <= result["simulated_compute_ms"] <= result["stage_ms"]["simulated_accelerator"]
+    assert not [key for key in _all_keys(result) if "hardware" in key]  # nothing simulated is
+    assert result["estimated"] is None  # called hardware; this package has no report.json
+    assert "simulated on the host CPU" in format_benchmark(result)
+    assert "no hardware estimate" in format_benchmark(result)
+
+
+def _all_keys(tree):
+    for key, value in tree.items():
+        yield key
+        if isinstance(value, dict):
+            yield from _all_keys(value)
+
+
+def test_benchmark_shows_the_package_estimate_beside_simulated_time(small_package):
+    report = {"steps": {"estimate": {"clock_mhz": 100.0, "pipeline": {
+        "fps": 10960.1, "latency_us": 1143.87}}}}
+    (small_package / "report.json").write_text(json.dumps(report))
+    device = use_simulated_device(accelerator=checksum_accelerator)
+    result = BNNOverlay(small_package, device=device).benchmark(random_images(4), repeats=2)
+    assert result["estimated"]["fps"] == pytest.approx(10960.1)
+    assert result["estimated"]["latency_ms"] == pytest.approx(1.14387)
+    line = format_benchmark(result)
+    assert line.startswith("simulated on the host CPU (numpy model, not hardware)")
+    assert "hardware estimate: 10,960 img/s, latency 1.144 ms" in line and "100 MHz" in line
+
+
+def test_device_none_without_board_warns(small_package, monkeypatch):
+    monkeypatch.setattr(pynq.Device, "_devices", [], raising=False)  # no board
+    monkeypatch.setattr("pynq_bnn.driver.device_sim.compiled_accelerator",
+                        lambda package_dir, spec: checksum_accelerator)
+    with pytest.warns(SimulatedDeviceWarning, match="device='sim'"):
+        ol = BNNOverlay(small_package)
+    assert ol.simulated and ol.timing == "simulated"
 
 
 def test_probe_and_explicit_activation(small_package, monkeypatch):

@@ -36,7 +36,13 @@ int main(int argc, char** argv) {
       word.last = (i == in_words - 1);
       in_stream.write(word);
     }
-    bnn_top(in_stream, out_stream, n);
+    unsigned identity = 0;
+    bnn_top(in_stream, out_stream, n, &identity);
+    if (identity != BNN_IDENTITY) {
+      std::fprintf(stderr, "testbench: identity register 0x%08x, expected 0x%08x\n", identity,
+                   (unsigned)BNN_IDENTITY);
+      return 7;
+    }
     const unsigned long out_words = (unsigned long)n * BNN_OUT_WORDS;
     for (unsigned long i = 0; i < out_words; i++) {
       if (out_stream.empty()) {

@@ -10,8 +10,13 @@
 #define BNN_AXI_W 64
 #define BNN_IN_WORDS 2
 #define BNN_OUT_WORDS 1
+// Model identity (hash of graph.json + params.npz, pynq_bnn.driver.identity), read-only register
+// at s_axilite offset BNN_IDENTITY_OFFSET, written at the start of every run.
+#define BNN_IDENTITY 0xdae48745u
+#define BNN_IDENTITY_OFFSET 0x18
 
 void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
-             hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& out_stream, unsigned num_images);
+             hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& out_stream, unsigned num_images,
+             unsigned* identity);
 
 #endif
