@@ -45,6 +45,10 @@ def _write(tmp_path, mutate):
     (lambda d: d.update(ip_control="ap_ctrl_chain"), "ip_control"),
     (lambda d: d.update(extra=1), "unknown fields"),
     (lambda d: d.update(files={}), "files.graph"),
+    (lambda d: d.update(identity="0xABCDEF12"), "identity must be 8 lower-case hex"),
+    (lambda d: d.update(registers={"ap_ctrl": 0, "num_images": 16}), "registers must map"),
+    (lambda d: d["registers"].update(identity=0x1A), "registers must map"),
+    (lambda d: d.update(channel_order="BGR"), "channel_order"),
 ])
 def test_invalid_fields_raise_spec_error(tmp_path, mutate, message):
     _write(tmp_path, mutate)
@@ -58,3 +62,13 @@ def test_missing_and_corrupt_file(tmp_path):
     (tmp_path / "accelerator.json").write_text("{ not json")
     with pytest.raises(OverlayFileError, match="corrupt"):
         load_spec(tmp_path)
+
+
+def test_old_files_without_identity_or_registers_load_with_defaults(tmp_path):
+    data = make_spec().to_dict()
+    for key in ("identity", "registers", "channel_order"):
+        data.pop(key)
+    (tmp_path / "accelerator.json").write_text(json.dumps(data))
+    spec = load_spec(tmp_path)
+    assert spec.identity_value is None and spec.channel_order == "RGB"
+    assert spec.registers == {"ap_ctrl": 0x00, "num_images": 0x10, "identity": 0x18}
