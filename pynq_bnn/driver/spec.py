@@ -51,7 +51,8 @@ from pathlib import Path
 
 from pynq_bnn.driver.errors import OverlayFileError, SpecError
 
-__all__ = ["SCHEMA_VERSION", "SPEC_FILENAME", "DEFAULT_REGISTERS", "StreamSpec", "AcceleratorSpec", "load_spec",
+__all__ = ["SCHEMA_VERSION", "SPEC_FILENAME", "DEFAULT_REGISTERS", "StreamSpec",
+           "AcceleratorSpec", "load_spec",
            "save_spec", "spec_path", "check_package_files", "words_per_image"]
 
 SCHEMA_VERSION = 1

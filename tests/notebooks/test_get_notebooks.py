@@ -58,7 +58,8 @@ def test_pynq_get_notebooks_delivers(egg_info, tmp_path):
     assert again.returncode == 0 and (delivered / NOTEBOOKS[0]).read_text() == "edited"
     forced = pynq_get_notebooks(["pynq_bnn", "-o", "-f", "-p", str(target)], egg_info, tmp_path)
     assert forced.returncode == 0, forced.stderr
-    assert (delivered / NOTEBOOKS[0]).read_bytes() == (REPO / "notebooks" / NOTEBOOKS[0]).read_bytes()
+    original = (REPO / "notebooks" / NOTEBOOKS[0]).read_bytes()
+    assert (delivered / NOTEBOOKS[0]).read_bytes() == original
 
 
 def test_entry_point_module_is_a_package():
