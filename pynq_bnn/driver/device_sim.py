@@ -128,6 +128,7 @@ class SimulatedDevice(Device):
         self.capabilities = {"REGISTER_RW": True}
         self.memory = SimMemory()
         self.accelerator_override = accelerator
+        self.dma_halt_stuck = False  # fault injection for the next download: DMA never starts
         self.spec = None
         self.package_dir = None
         self.accelerator = None
@@ -155,6 +156,7 @@ class SimulatedDevice(Device):
         self.accelerator = SimAccelerator(self.spec, compute, _loaded_identity(package_dir,
                                                                                self.spec))
         self.dma = SimAxiDma(self.memory, self.accelerator)
+        self.dma.halt_stuck = self.dma_halt_stuck
         self.bitfile_name = bitstream.bitfile_name
         log.info("simulated device loaded %s", package_dir)
         self.post_download(bitstream, parser or _Metadata(self.spec))

@@ -10,7 +10,10 @@ parser is only usable on a board) and compares:
 * the AXI DMA instance ``spec.dma_name`` exists, is an ``axi_dma`` in simple (non-SG) mode, and its
   stream widths ``C_M_AXIS_MM2S_TDATA_WIDTH`` / ``C_S_AXIS_S2MM_TDATA_WIDTH`` equal the input and
   output ``word_bits``;
-* the accelerator instance ``spec.accelerator_ip`` exists;
+* the accelerator instance ``spec.accelerator_ip`` exists and, when the ``.hwh`` lists its
+  ``s_axilite`` registers (Vivado writes them for HLS IPs; pynq builds ``register_map`` from
+  them), ``num_images`` and ``identity`` sit at the offsets of ``spec.registers`` (a bitstream
+  built before the identity register existed is named as such);
 * the PL clock 0 of the PS (``PCW_FPGA0_PERIPHERAL_FREQMHZ`` on Zynq-7000,
   ``PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ`` on Zynq UltraScale+) is within 1 % of ``clock_mhz``.
 """
@@ -28,7 +31,8 @@ PL_CLOCK_PARAMETERS = ("PCW_FPGA0_PERIPHERAL_FREQMHZ", "PSU__CRL_APB__PL0_REF_CT
 
 
 def read_hwh_modules(path) -> dict:
-    """``{instance: {"MODTYPE": ..., "VLNV": ..., "parameters": {NAME: VALUE}}}`` of a ``.hwh``."""
+    """``{instance: {"MODTYPE", "VLNV", "parameters": {NAME: VALUE}, "registers": {NAME: offset}}}``
+    of a ``.hwh``."""
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
@@ -41,8 +45,16 @@ def read_hwh_modules(path) -> dict:
         if not instance:
             continue
         params = {p.get("NAME"): p.get("VALUE") for p in module.iter("PARAMETER")}
+        registers = {}
+        for register in module.iter("REGISTER"):
+            offset = register.find('./PROPERTY[@NAME="ADDRESS_OFFSET"]')
+            if register.get("NAME") and offset is not None:
+                try:
+                    registers[register.get("NAME")] = int(offset.get("VALUE", ""), 0)
+                except ValueError:
+                    continue
         modules[instance] = {"MODTYPE": module.get("MODTYPE", ""), "VLNV": module.get("VLNV", ""),
-                             "parameters": params}
+                             "parameters": params, "registers": registers}
     return modules
 
 
@@ -66,6 +78,8 @@ def verify_hwh(spec, path) -> None:
                                 f"says word_bits = {side.word_bits}")
     if spec.accelerator_ip not in modules:
         problems.append(f"no accelerator instance {spec.accelerator_ip!r}")
+    else:
+        problems += _register_problems(spec, modules[spec.accelerator_ip]["registers"])
     clock = _pl_clock_mhz(modules)
     if clock is not None and abs(clock - spec.clock_mhz) > 0.01 * spec.clock_mhz:
         problems.append(f"PL clock 0 is {clock:g} MHz but accelerator.json says "
@@ -73,6 +87,25 @@ def verify_hwh(spec, path) -> None:
     if problems:
         raise HwhMismatchError(f"{path} does not match accelerator.json: " + "; ".join(problems)
                                + ". Rebuild the package so both come from the same build.")
+
+
+def _register_problems(spec, registers: dict) -> list:
+    """Disagreements between the accelerator's registers in the ``.hwh`` and ``spec.registers``."""
+    if not registers:  # this .hwh does not list registers: nothing to compare
+        return []
+    problems = []
+    for name in ("num_images", "identity"):
+        expected = spec.registers[name]
+        if name not in registers:
+            if name == "identity":
+                problems.append(f"{spec.accelerator_ip} has no identity register: the bitstream "
+                                "was built before pynq_bnn emitted one (rebuild it)")
+            else:
+                problems.append(f"{spec.accelerator_ip} has no {name} register")
+        elif registers[name] != expected:
+            problems.append(f"{spec.accelerator_ip}.{name} is at 0x{registers[name]:02x} but "
+                            f"accelerator.json says 0x{expected:02x}")
+    return problems
 
 
 def _pl_clock_mhz(modules):

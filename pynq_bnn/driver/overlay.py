@@ -108,6 +108,7 @@ class BNNOverlay:
             verify_hwh(self.spec, paths["hwh"])
             bitfile = paths["bitstream"]
         self.overlay = pynq.Overlay(str(bitfile), device=self.device)
+        self._start_dma()  # before pynq's DMA driver, whose own start() waits without a deadline
         self.dma = getattr(self.overlay, self.spec.dma_name)
         self.ip = getattr(self.overlay, self.spec.accelerator_ip)
         self.clock_mhz = self._set_clock()
@@ -314,7 +315,11 @@ class BNNOverlay:
         channel.wait()  # idle already: pynq invalidates the buffer and reads the byte count
 
     def _poll(self, read, done, what: str) -> None:
-        """Call ``read()`` until ``done(value)``; :class:`DMAResetError` after ``timeout_s``."""
+        """Call ``read()`` until ``done(value)``; :class:`DMAResetError` after ``timeout_s``.
+
+        Used for every wait on the PL other than a transfer: DMA start and reset, the identity
+        run. (pynq's own ``DMAChannel.start``/``wait`` loop without a deadline.)
+        """
         deadline = time.perf_counter() + self.timeout_s
         while True:
             value = read()
@@ -352,6 +357,17 @@ class BNNOverlay:
             channel.start()  # running already: pynq only resets its own bookkeeping
         log.warning("%s: DMA reset%s; the overlay is ready again", reason,
                     ", accelerator reset by reloading the bitstream" if reloaded else "")
+
+    def _start_dma(self) -> None:
+        """Set run/stop on both DMA channels and wait (deadline) until neither is halted."""
+        info = self.overlay.ip_dict.get(self.spec.dma_name)
+        if info is None:
+            return  # pynq's attribute lookup below names the missing instance
+        mmio = pynq.MMIO(info["phys_addr"], 0x40, device=self.device)
+        for control, status in ((MM2S_DMACR, MM2S_DMASR), (S2MM_DMACR, S2MM_DMASR)):
+            mmio.write(control, mmio.read(control) | DMA_RUN)
+            self._poll(lambda s=status: mmio.read(s), lambda v: not v & DMA_HALTED,
+                       "AXI DMA start (is the PL clock running?)")
 
     def _check_identity(self):
         """Run the accelerator once on zero images and compare its identity register.

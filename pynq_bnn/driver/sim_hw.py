@@ -159,6 +159,7 @@ class SimAxiDma:
         self.regs = {}
         self.pending = {}
         self.reset_stuck = False  # fault injection: a soft reset that never completes
+        self.halt_stuck = False  # fault injection: channels never leave Halted (no PL clock)
         for channel in (MM2S, S2MM):
             self._reset(channel)
 
@@ -183,7 +184,8 @@ class SimAxiDma:
                 return
             self.regs[offset] = value
             status = self.regs[channel + DMASR]
-            self.regs[channel + DMASR] = status & ~HALTED if value & 1 else status | HALTED
+            running = value & 1 and not self.halt_stuck
+            self.regs[channel + DMASR] = status & ~HALTED if running else status | HALTED
         elif reg == DMASR:
             self.regs[offset] &= ~(value & IRQ_BITS)
         elif reg == LENGTH:

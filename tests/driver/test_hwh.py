@@ -5,7 +5,7 @@ fail before pynq is asked to program anything)."""
 import pytest
 
 from pynq_bnn.driver import BNNOverlay, HwhMismatchError, OverlayFileError
-from pynq_bnn.driver.hwh import verify_hwh
+from pynq_bnn.driver.hwh import read_hwh_modules, verify_hwh
 from pynq_bnn.driver.spec import load_spec, save_spec
 
 from .conftest import write_small_package
@@ -19,7 +19,8 @@ HWH = """<?xml version="1.0" encoding="UTF-8"?>
    <PARAMETER NAME="C_INCLUDE_SG" VALUE="0"/>
    <PARAMETER NAME="C_M_AXIS_MM2S_TDATA_WIDTH" VALUE="{width}"/>
    <PARAMETER NAME="C_S_AXIS_S2MM_TDATA_WIDTH" VALUE="64"/></PARAMETERS></MODULE>
- <MODULE INSTANCE="bnn_top_0" MODTYPE="bnn_top" VLNV="xilinx.com:hls:bnn_top:1.0"/>
+ <MODULE INSTANCE="bnn_top_0" MODTYPE="bnn_top" VLNV="xilinx.com:hls:bnn_top:1.0">{registers}
+ </MODULE>
 </MODULES></EDKSYSTEM>
 """
 
@@ -30,7 +31,7 @@ def write_board_package(tmp_path, **hwh):
                                                       "hwh": "checksum.hwh"}})
     save_spec(spec, tmp_path)
     (tmp_path / "checksum.bit").write_bytes(b"\0" * 16)
-    values = {"clock": "100.0", "dma": "axi_dma_0", "width": "64", **hwh}
+    values = {"clock": "100.0", "dma": "axi_dma_0", "width": "64", "registers": "", **hwh}
     (tmp_path / "checksum.hwh").write_text(HWH.format(**values))
     return load_spec(tmp_path)
 
@@ -74,3 +75,26 @@ def test_simulated_path_needs_the_graph(small_package):
     (small_package / "graph.json").unlink()
     with pytest.raises(OverlayFileError, match="graph file"):
         BNNOverlay(small_package, device="sim")
+
+
+def hls_registers(**offsets):
+    """The REGISTERS block Vivado writes into a .hwh for an HLS IP (name + ADDRESS_OFFSET)."""
+    rows = "".join(f'<REGISTER NAME="{name}"><PROPERTY NAME="ADDRESS_OFFSET" VALUE="{offset}"/>'
+                   '</REGISTER>' for name, offset in offsets.items())
+    return f"<MEMORYMAP><ADDRESSBLOCK><REGISTERS>{rows}</REGISTERS></ADDRESSBLOCK></MEMORYMAP>"
+
+
+def test_hwh_registers_must_match_the_register_map(tmp_path):
+    good = hls_registers(CTRL="0x00", num_images="0x10", identity="0x18", identity_ctrl="0x1c")
+    spec = write_board_package(tmp_path / "a", registers=good)
+    assert read_hwh_modules(tmp_path / "a" / "checksum.hwh")["bnn_top_0"]["registers"] == {
+        "CTRL": 0, "num_images": 0x10, "identity": 0x18, "identity_ctrl": 0x1C}
+    verify_hwh(spec, tmp_path / "a" / "checksum.hwh")
+    moved = hls_registers(CTRL="0x00", num_images="0x10", identity="0x20")
+    spec = write_board_package(tmp_path / "b", registers=moved)
+    with pytest.raises(HwhMismatchError, match="identity is at 0x20 but accelerator.json says 0x18"):
+        verify_hwh(spec, tmp_path / "b" / "checksum.hwh")
+    old_build = hls_registers(CTRL="0x00", num_images="0x10")
+    spec = write_board_package(tmp_path / "c", registers=old_build)
+    with pytest.raises(HwhMismatchError, match="no identity register"):
+        verify_hwh(spec, tmp_path / "c" / "checksum.hwh")

@@ -82,5 +82,5 @@ def test_hls_top_emits_the_package_identity(cifar_package):
     header, source = top.files["src/bnn_top.hpp"], top.files["src/bnn_top.cpp"]
     assert f"#define BNN_IDENTITY {spec.identity}u" in header
     assert f"#define BNN_IDENTITY_OFFSET 0x{spec.registers['identity']:02x}" in header
-    assert "s_axilite port = identity offset = 0x18" in source
+    assert "s_axilite port = identity bundle = control" in source
     assert "write_identity(identity);" in source

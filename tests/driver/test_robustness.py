@@ -98,3 +98,11 @@ def test_empty_batches(overlay):
     with pytest.raises(InputError, match="at least one image"):
         overlay.benchmark(empty, repeats=2)
     assert overlay.recoveries == 0
+
+
+def test_dma_start_has_a_deadline(small_package):
+    """pynq's DMA driver would spin forever on a DMA that never leaves Halted (no PL clock)."""
+    device = use_simulated_device(accelerator=checksum_accelerator)
+    device.dma_halt_stuck = True
+    with pytest.raises(DMAResetError, match="AXI DMA start"):
+        BNNOverlay(small_package, device=device, timeout_s=0.1)

@@ -246,7 +246,8 @@ def _header(axi_width: int, in_words: int, out_words: int, identity: int = 0) ->
 #define BNN_IN_WORDS {in_words}
 #define BNN_OUT_WORDS {out_words}
 // Model identity (hash of graph.json + params.npz, pynq_bnn.driver.identity), read-only register
-// at s_axilite offset BNN_IDENTITY_OFFSET, written at the start of every run.
+// written at the start of every run. Vitis HLS' default s_axilite map for the argument order
+// (in, out, num_images, identity): 0x10 num_images, 0x18 identity data, 0x1c identity_ap_vld.
 #define BNN_IDENTITY 0x{identity:08x}u
 #define BNN_IDENTITY_OFFSET 0x18
 
@@ -280,7 +281,7 @@ void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
 #pragma HLS INTERFACE axis port = in_stream
 #pragma HLS INTERFACE axis port = out_stream
 #pragma HLS INTERFACE s_axilite port = num_images bundle = control
-#pragma HLS INTERFACE s_axilite port = identity offset = 0x18 bundle = control
+#pragma HLS INTERFACE s_axilite port = identity bundle = control
 #pragma HLS INTERFACE s_axilite port = return bundle = control
 #pragma HLS DATAFLOW
 {chr(10).join(dec)}

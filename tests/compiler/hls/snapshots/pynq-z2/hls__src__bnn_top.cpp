@@ -19,7 +19,7 @@ void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
 #pragma HLS INTERFACE axis port = in_stream
 #pragma HLS INTERFACE axis port = out_stream
 #pragma HLS INTERFACE s_axilite port = num_images bundle = control
-#pragma HLS INTERFACE s_axilite port = identity offset = 0x18 bundle = control
+#pragma HLS INTERFACE s_axilite port = identity bundle = control
 #pragma HLS INTERFACE s_axilite port = return bundle = control
 #pragma HLS DATAFLOW
   hls::stream<ap_uint<64> > axi_in("axi_in");

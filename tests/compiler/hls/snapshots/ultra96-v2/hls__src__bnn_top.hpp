@@ -11,7 +11,8 @@
 #define BNN_IN_WORDS 1
 #define BNN_OUT_WORDS 1
 // Model identity (hash of graph.json + params.npz, pynq_bnn.driver.identity), read-only register
-// at s_axilite offset BNN_IDENTITY_OFFSET, written at the start of every run.
+// written at the start of every run. Vitis HLS' default s_axilite map for the argument order
+// (in, out, num_images, identity): 0x10 num_images, 0x18 identity data, 0x1c identity_ap_vld.
 #define BNN_IDENTITY 0xdae48745u
 #define BNN_IDENTITY_OFFSET 0x18
 
