@@ -117,6 +117,7 @@ class BNNOverlay:
         self.registers = dict(self.spec.registers)
         self.estimate = package_estimate(self.package_dir)
         self.recoveries = 0
+        self._needs_recovery = False  # a transfer or a recovery was cut short (e.g. two Ctrl-C)
         self.identity = self._check_identity()
         log.info("BNNOverlay %s on %s", self.spec.model, self.clock_description)
 
@@ -280,10 +281,13 @@ class BNNOverlay:
         if n == 0:  # pynq reads nbytes=0 as "the whole buffer": never start an empty transfer
             timing.update(pack=0.0, accelerator=0.0, unpack=0.0)
             return np.empty((0, self.spec.output.shape[0]), dtype=np.int64)
+        if self._needs_recovery:
+            self._recover("an earlier call was interrupted")
         self._ensure_buffers(n)
         t0 = time.perf_counter()
         pack_input(self.spec, batch, out=self._in_buf)
         t1 = time.perf_counter()
+        self._needs_recovery = True
         try:
             self.dma.recvchannel.transfer(self._out_buf,
                                           nbytes=n * self.spec.output.bytes_per_image)
@@ -296,6 +300,7 @@ class BNNOverlay:
         except BaseException as err:  # incl. KeyboardInterrupt: leave the overlay usable
             self._recover(f"{type(err).__name__} during a transfer")
             raise
+        self._needs_recovery = False
         t2 = time.perf_counter()
         result = unpack_output(self.spec, self._out_buf, n)
         timing.update(pack=t1 - t0, accelerator=t2 - t1, unpack=time.perf_counter() - t2)
@@ -338,6 +343,7 @@ class BNNOverlay:
         bitstream is downloaded again; the channels are restarted last.
         """
         self.recoveries += 1
+        self._needs_recovery = True  # until the last step below is done
         mmio = self.dma.mmio
         mmio.write(MM2S_DMACR, DMA_RESET)  # resets both channels (PG021)
         self._poll(lambda: mmio.read(MM2S_DMACR), lambda v: not v & DMA_RESET, "AXI DMA reset")
@@ -355,6 +361,7 @@ class BNNOverlay:
             self._poll(lambda s=status: mmio.read(s), lambda v: not v & DMA_HALTED,
                        "AXI DMA restart")
             channel.start()  # running already: pynq only resets its own bookkeeping
+        self._needs_recovery = False
         log.warning("%s: DMA reset%s; the overlay is ready again", reason,
                     ", accelerator reset by reloading the bitstream" if reloaded else "")
 

@@ -53,6 +53,30 @@ def test_ctrl_c_during_dma_wait_leaves_a_usable_overlay(overlay):
     np.testing.assert_array_equal(overlay.predict(batch), checksum_accelerator(batch))
 
 
+def test_second_ctrl_c_during_recovery_is_repaired_by_the_next_call(overlay, monkeypatch):
+    real_recover = overlay._recover
+    calls = []
+
+    def interrupted_recover(reason):
+        calls.append(reason)
+        if len(calls) == 1:  # Ctrl-C pressed again while the first recovery runs
+            overlay.dma.mmio.write(0x00, 0x4)  # it got as far as resetting the DMA
+            raise KeyboardInterrupt
+        real_recover(reason)
+
+    monkeypatch.setattr(overlay, "_recover", interrupted_recover)
+    overlay.device.accelerator.stall = True
+    restore = interrupt_status_reads(overlay.device, after=2)
+    with pytest.raises(KeyboardInterrupt):
+        overlay.predict(images(3))
+    restore()
+    overlay.device.accelerator.stall = False  # the transfer would have finished
+    assert overlay.dma.sendchannel.running is False  # the DMA was left in reset: unusable as is
+    batch = images(4, seed=4)
+    np.testing.assert_array_equal(overlay.predict(batch), checksum_accelerator(batch))
+    assert calls == ["KeyboardInterrupt during a transfer", "an earlier call was interrupted"]
+
+
 def test_ctrl_c_after_the_accelerator_finished_does_not_reload(overlay, monkeypatch):
     downloads = []
     monkeypatch.setattr(overlay.overlay, "download", lambda *a, **k: downloads.append(1))
