@@ -43,17 +43,20 @@ Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
   (``a_bits + 1`` LUTs); products with both operands ≥ ``DSP_MIN_BITS`` (5) bits take one DSP
   each; other small products ``a_bits * w_bits`` LUTs. Products are summed by an
   :func:`adder_tree`.
-* Control and stream handshakes (:func:`layer_control`): a constant per HLS process (loop
-  counters, FSM, ``ap_ctrl`` and AXI-Stream handshakes; see the calibration note below) plus one
-  register per output-stream bit.
+* Control and stream handshakes: a constant per HLS process plus one register per output-stream
+  bit — :func:`layer_control` for a process with nested loops and index arithmetic (MVAU,
+  window, pooling: loop counters, ``/`` and ``%`` by constants, FSM, ``ap_ctrl``; calibrated,
+  see below), :func:`stream_control` for a flat streaming loop (forks, converters, element-wise
+  units).
 * Stream FIFOs (:func:`fifo`), following Vitis HLS's ``config_storage fifo`` defaults
   (``auto_srl_max_depth`` 2, ``auto_srl_max_bits`` 1024): a FIFO of at most 2 words and at most
   1,024 bits is a shift register (``depth * width`` FFs, a ``width``-bit read multiplexer and a
   few control bits); any other FIFO is a dual-port memory (:func:`memory`, so LUTRAM or BRAM by
   the rule above) with read/write pointers and an output register.
 * Width converters (:func:`width_converter`, ``bnn::resize``): a bit buffer of ``in + out`` bits
-  and a variable shifter placing each input word at one of ``out / gcd(in, out)`` offsets (a
-  LUT6 is a 4:1 multiplexer), plus a process's control.
+  and a variable shifter placing each input word at one of ``out / gcd(in, out)`` offsets (each
+  buffer bit a multiplexer over the input bits that can land on it; a LUT6 is a 4:1
+  multiplexer), plus a process's control.
 
 Calibration: the per-process control constant, the popcount pipelining and the memory-style rule
 were set once, for all designs, against three synthesized designs with published foldings
@@ -80,7 +83,7 @@ __all__ = [
     "BRAM18_ASPECTS", "LUTRAM_MAX_BITS", "SHALLOW_DEPTH", "DSP_MIN_BITS", "memory", "adder_tree",
     "xnor_popcount", "accumulator", "threshold_compare", "threshold_unit",
     "SEARCH_MIN_THRESHOLDS", "constant_compare", "int_mac",
-    "layer_control", "fifo", "width_converter", "MODEL_LABEL",
+    "layer_control", "stream_control", "fifo", "width_converter", "MODEL_LABEL",
     "popcount_bits", "signed_sum_bits", "platform_shell",
 ]
 
@@ -89,7 +92,7 @@ MODEL_LABEL = ("estimated (model calibrated on finn-examples cnv-w1a1, BNN-PYNQ 
 
 BRAM18_ASPECTS = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
 LUTRAM_MAX_BITS = 512
-SHALLOW_DEPTH = 4
+SHALLOW_DEPTH = 32
 DSP_MIN_BITS = 5
 SEARCH_MIN_THRESHOLDS = 16
 URAM_WIDTH, URAM_DEPTH = 72, 4096
@@ -241,7 +244,8 @@ def int_mac(simd: int, pe: int, in_bits: int, weight_bits: int) -> Resources:
     return products + adder_tree(simd, product_bits, copies=pe)
 
 
-CONTROL_LUT, CONTROL_FF = 300, 550
+CONTROL_LUT, CONTROL_FF = 400, 800
+STREAM_CONTROL_LUT, STREAM_CONTROL_FF = 100, 130
 SRL_MAX_DEPTH, SRL_MAX_BITS = 2, 1024
 
 
@@ -254,6 +258,16 @@ def layer_control(stream_bits: int = 0) -> Resources:
     """
     stream_bits = _check_int("stream_bits", stream_bits)
     return Resources(lut=CONTROL_LUT, ff=CONTROL_FF + stream_bits)
+
+
+def stream_control(stream_bits: int = 0) -> Resources:
+    """A flat streaming process's constant (one pipelined loop over the words of an image, no
+    index arithmetic: forks, lane wideners, AXI adapters, element-wise adds and requantizers):
+    a 32-bit trip counter with its compare, the FSM and ``ap_ctrl`` handshake and the copy of the
+    ``num_images`` argument Vitis passes along the DATAFLOW region — ``STREAM_CONTROL_LUT`` LUTs
+    and ``STREAM_CONTROL_FF + stream_bits`` FFs (the output register)."""
+    stream_bits = _check_int("stream_bits", stream_bits)
+    return Resources(lut=STREAM_CONTROL_LUT, ff=STREAM_CONTROL_FF + stream_bits)
 
 
 def fifo(depth: int, width: int) -> Resources:
@@ -277,13 +291,18 @@ def fifo(depth: int, width: int) -> Resources:
 
 
 def width_converter(in_bits: int, out_bits: int) -> Resources:
-    """``bnn::resize`` from ``in_bits`` to ``out_bits`` words: an ``in + out``-bit buffer (FFs),
-    a shifter of ``ceil(offsets / 4)`` LUTs per buffer bit with ``offsets = out / gcd(in, out)``,
-    and one process's :func:`layer_control` (its output register included)."""
+    """``bnn::resize`` from ``in_bits`` to ``out_bits`` words: an ``in + out``-bit buffer (FFs)
+    and a shifter placing each input word at an offset ``a`` (a multiple of ``g = gcd(in, out)``
+    below ``out``): buffer bit ``j`` selects among ``fanin = min(out / g, ceil(in / g))`` input
+    bits (the offsets with ``0 <= j - a < in``), ``ceil(fanin / 4)`` LUTs (a LUT6 is a 4:1
+    multiplexer); plus one process's :func:`layer_control` (its output register included)."""
     in_bits, out_bits = _check_int("in_bits", in_bits, 1), _check_int("out_bits", out_bits, 1)
     buffer = in_bits + out_bits
-    offsets = max(1, out_bits // math.gcd(in_bits, out_bits))
-    return Resources(lut=buffer * math.ceil(offsets / 4), ff=buffer) + layer_control(out_bits)
+    g = math.gcd(in_bits, out_bits)
+    fanin = max(1, min(out_bits // g, math.ceil(in_bits / g)))
+    counters = Resources(lut=3 * 32, ff=3 * 32)  # bits held, words read, words written
+    return (Resources(lut=buffer * math.ceil(fanin / 4), ff=buffer) + counters
+            + stream_control(out_bits))
 
 
 def platform_shell() -> Resources:

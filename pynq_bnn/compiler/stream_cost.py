@@ -13,7 +13,7 @@ follows whatever depths the HLS generator declares, with no second copy of its s
   ``#pragma HLS STREAM variable = name depth = D`` (the largest one if several are given, the
   Vitis default ``DEFAULT_FIFO_DEPTH`` = 2 if none) and costs :func:`~pynq_bnn.compiler.cost.fifo`;
 * a helper process is every call of a stream-library template of ``bnn/streams.hpp`` /
-  ``bnn/frac_mvau.hpp`` (:data:`HELPERS`); its cost is :func:`~pynq_bnn.compiler.cost.layer_control`
+  ``bnn/frac_mvau.hpp`` (:data:`HELPERS`); its cost is :func:`~pynq_bnn.compiler.cost.stream_control`
   with its output register, plus the bit buffer and shifter of a width converter
   (:func:`~pynq_bnn.compiler.cost.width_converter`). Layer templates (``bnn::mvau``,
   ``bnn::sliding_window``, ...) are not helpers: their layers price them.
@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pynq_bnn.compiler.cost import fifo, layer_control, width_converter
+from pynq_bnn.compiler.cost import fifo, stream_control, width_converter
 from pynq_bnn.compiler.hw.base import Resources
 
 __all__ = ["PlumbingItem", "plumbing_items", "graph_plumbing", "DEFAULT_FIFO_DEPTH", "HELPERS"]
@@ -54,18 +54,18 @@ def _resize(args):
 
 def _passthrough(width_index):
     def price(args):
-        return None, layer_control(args[width_index])
+        return None, stream_control(args[width_index])
     return price
 
 
 def _widen(args):
     lanes, out_bits = args[0], args[2]
-    return None, layer_control(lanes * out_bits)
+    return None, stream_control(lanes * out_bits)
 
 
 def _add_valid(args):
     lanes, bits = args[0], args[1]
-    return None, layer_control(lanes * (bits + 1))
+    return None, stream_control(lanes * (bits + 1))
 
 
 # Stream-library templates the top level (or a layer's snippet) calls, with their cost from the

@@ -127,9 +127,41 @@ def test_finn_examples_throughput_within_2_percent(zoo_graphs):
 
 
 def test_calibration_needs_the_plumbing(zoo_graphs):
-    """Without the top level's FIFOs, width converters and helpers (the old model) the FF
-    estimate of finn-examples cnv-w1a1 falls out of the band: the check bites."""
+    """The top level's FIFOs, width converters and helpers are a fifth of finn-examples
+    cnv-w1a1's flip-flops: a model that forgets them (the old one) is measurably off, and the
+    estimate's total is exactly layers + plumbing + shell."""
     anchor = ANCHORS["anchors"][0]
-    total, result = anchor_estimate(zoo_graphs["cnv"], anchor, with_plumbing=False)
-    assert result.plumbing == []
-    assert total.ff / anchor["measured"]["ff"] < 1 - TOLERANCE
+    with_plumbing, result = anchor_estimate(zoo_graphs["cnv"], anchor)
+    without, bare = anchor_estimate(zoo_graphs["cnv"], anchor, with_plumbing=False)
+    assert bare.plumbing == [] and len(result.plumbing) > 40
+    assert (with_plumbing.ff - without.ff) / anchor["measured"]["ff"] > 0.15
+    layers = Resources()
+    for item in result.layers:
+        layers = layers + item.resources
+    assert result.total == layers + result.plumbing_total + result.platform
+
+
+def test_cnv_default_fold_fits_pynq_z2_with_plumbing_counted(zoo_graphs):
+    """The build's default folding (fastest under 80 % of every resource) as the estimate counts
+    it: layers + every FIFO and helper of the rendered top level + the shell."""
+    from pynq_bnn.compiler.folding import fold_to_fit, get_folding
+
+    graph = anchor_graph(zoo_graphs["cnv"], ANCHORS["anchors"][0])  # start from a known fold
+    result = fold_to_fit(graph, "Pynq-Z2")
+    check = estimate(graph, "Pynq-Z2")
+    assert get_folding(graph) == result.folding and check.plumbing
+    assert check.total == result.resources and check.fps == pytest.approx(result.fps)
+    assert all(check.utilization[k] <= 0.8 for k in ("lut", "ff", "bram18", "dsp"))
+    assert check.fps > 3051.8  # faster than the finn-examples folding it started from
+
+
+def test_fold_to_fit_spares_the_resource_the_plumbing_uses():
+    """Budget prices: a resource the top level's FIFOs have nearly used up costs more."""
+    from pynq_bnn.compiler.boards import get_board
+    from pynq_bnn.compiler.folding import _budget_prices, _caps
+
+    board, caps = get_board("Pynq-Z2"), _caps(0.8)
+    free = _budget_prices(Resources(), board, caps)
+    crowded = _budget_prices(Resources(bram18=180), board, caps)
+    assert crowded["bram18"] > 4 * free["bram18"] and crowded["lut"] == free["lut"]
+    assert free["uram"] == float("inf")  # a Zynq-7000 has none

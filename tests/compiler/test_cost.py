@@ -41,10 +41,13 @@ def test_fifo_follows_vitis_srl_and_memory_binding():
 def test_width_converter_grows_with_offsets():
     same_grid = cost.width_converter(64, 32)  # offsets 32/gcd = 1
     odd_grid = cost.width_converter(64, 24)   # 24/8 = 3 offsets: still one LUT level
-    fine_grid = cost.width_converter(2, 32)   # 16 offsets: 4 LUTs per buffer bit
+    fine_grid = cost.width_converter(2, 32)   # 16 offsets, but a bit can take only 1 input bit
+    wide_in = cost.width_converter(128, 36)   # 9 offsets, 32 candidate bits: 3 LUTs a bit
     control = cost.layer_control(0)
     assert same_grid.lut - control.lut == 96 and odd_grid.lut - control.lut == 88
-    assert fine_grid.lut - control.lut == 34 * 4 and fine_grid.ff == 34 + control.ff + 32
+    assert fine_grid.lut - control.lut == 34 and fine_grid.ff == 34 + control.ff + 32
+    assert wide_in.lut - control.lut == 164 * 3
+    assert cost.width_converter(2, 1024).lut < 2 * 1026 + control.lut  # linear, not quadratic
 
 
 def test_adder_tree_is_registered_every_second_level():
