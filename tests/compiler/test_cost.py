@@ -21,7 +21,9 @@ def test_auto_picks_lutram_for_small_or_shallow_memories():
     assert small.bram18 == 0 and small.lut == 32
     wide = cost.memory(4, 2304)  # fully unrolled weights: a few LUTs per bit, never 64 blocks
     assert wide.bram18 == 0 and wide.lut == 2304
-    over = cost.memory(17, 32)  # one word over the limit: block RAM
+    shallow = cost.memory(32, 64)  # 2,048 bits but 32 words: one LUT per bit
+    assert shallow.bram18 == 0 and shallow.lut == 64
+    over = cost.memory(33, 32)  # over 512 bits and 32 words: block RAM
     assert over.bram18 == 1 and over.lut == 0
     deep = cost.memory(1024, 64)
     assert deep.bram18 == 4 and deep.lut == 0
@@ -43,11 +45,12 @@ def test_width_converter_grows_with_offsets():
     odd_grid = cost.width_converter(64, 24)   # 24/8 = 3 offsets: still one LUT level
     fine_grid = cost.width_converter(2, 32)   # 16 offsets, but a bit can take only 1 input bit
     wide_in = cost.width_converter(128, 36)   # 9 offsets, 32 candidate bits: 3 LUTs a bit
-    control = cost.layer_control(0)
-    assert same_grid.lut - control.lut == 96 and odd_grid.lut - control.lut == 88
-    assert fine_grid.lut - control.lut == 34 and fine_grid.ff == 34 + control.ff + 32
-    assert wide_in.lut - control.lut == 164 * 3
-    assert cost.width_converter(2, 1024).lut < 2 * 1026 + control.lut  # linear, not quadratic
+    fixed = cost.stream_control(0).lut + 3 * 32  # process control and three counters
+    assert same_grid.lut - fixed == 96 and odd_grid.lut - fixed == 88
+    assert fine_grid.lut - fixed == 34
+    assert fine_grid.ff == 34 + 3 * 32 + cost.stream_control(32).ff
+    assert wide_in.lut - fixed == 164 * 3
+    assert cost.width_converter(2, 1024).lut < 2 * 1026 + fixed  # linear, not quadratic
 
 
 def test_adder_tree_is_registered_every_second_level():
