@@ -13,11 +13,11 @@ Memories (:func:`memory`) — a ``depth x width`` bit array.
 * LUTRAM: a LUT6 in a SLICEM is a ``64 x 1`` RAM, so ``width * ceil(depth / 64)`` LUTs.
 * UltraRAM: ``72 x 4096`` per block (288 Kb), only when asked for and the board has it.
 * ``style="auto"`` chooses by size, as the tools' inference does: LUTRAM (or LUT logic, for a
-  constant table) when ``depth * width <= LUTRAM_MAX_BITS`` or ``depth <= SHALLOW_DEPTH`` (a
-  table of at most 4 words — fully unrolled weights — is a few LUTs per bit, never a block);
-  block RAM otherwise. ``LUTRAM_MAX_BITS`` (512) is calibrated (see below): with 1,024 the
-  BNN-PYNQ CNV block-RAM count is under-estimated by 27 %, with 256 small row buffers and
-  threshold tables would each take a block.
+  constant table) when ``depth * width <= LUTRAM_MAX_BITS`` (512) or ``depth <= SHALLOW_DEPTH``
+  (32: at most one LUT per bit, e.g. per-channel tables and fully unrolled weights); block RAM
+  otherwise. Both limits are calibrated (see below): a 64-word limit puts CNV's 36-word per-PE
+  weight tables of its second layer (PE 32) in LUTs and under-estimates the block RAM of both
+  CNV anchors by 36-40 %; 1,024 bits instead of 512 moves BNN-PYNQ CNV from 0.76x to 0.74x.
 
 Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
 
@@ -58,11 +58,26 @@ Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
   buffer bit a multiplexer over the input bits that can land on it; a LUT6 is a 4:1
   multiplexer), plus a process's control.
 
-Calibration: the per-process control constant, the popcount pipelining and the memory-style rule
-were set once, for all designs, against three synthesized designs with published foldings
-(finn-examples cnv-w1a1, BNN-PYNQ CNV-W1A1 and LFC-W1A1; the facts and the comparison are in
-``tests/compiler/data/area_anchors.json`` and ``tests/compiler/test_area_calibration.py``). Every
-estimate is labelled :data:`MODEL_LABEL`.
+Calibration: the control constant of a nested-loop process (``CONTROL_LUT``/``CONTROL_FF`` =
+400/800), the popcount pipelining and the two memory-style limits were set once, for all designs,
+against three synthesized designs with published foldings (the facts are in
+``tests/compiler/data/area_anchors.json``, the comparison in
+``tests/compiler/test_area_calibration.py``); everything else is structural. Estimate of our
+templates with each published folding / published total (the BNN-PYNQ designs with their own
+published FIFO depths, which are deeper than ours; finn-examples without its shell):
+
+=====================  ================  ================  ============
+design                 LUT               FF                BRAM18
+=====================  ================  ================  ============
+finn-examples cnv-w1a1 21,440 (1.01x)    31,161 (0.99x)    170 (0.83x)
+BNN-PYNQ CNV-W1A1      23,582 (0.90x)    34,131 (0.83x)    188 (0.76x)
+BNN-PYNQ LFC-W1A1      25,594 (0.90x)    31,893 (0.95x)    221 (1.00x)
+=====================  ================  ================  ============
+
+Block RAM is the loosest fit: finn-examples sizes its FIFOs by simulation at build time and
+BNN-PYNQ binds its (run-time writable) weight and threshold arrays to RAMs; neither is published
+per stream, so both CNV anchors keep more block RAM than our templates would. Every estimate is
+labelled :data:`MODEL_LABEL`.
 
 All helpers return :class:`~pynq_bnn.compiler.hw.base.Resources` (BRAM in 18 Kb blocks) and reject
 nonsensical arguments with a ``ValueError`` naming the argument.
