@@ -404,6 +404,7 @@ def fold_to_fit(graph_or_layers, board, clock_mhz: float | None = None,
                 return exact
         # Nothing passed: screen again with the plumbing of the smallest design (the current
         # folding's plumbing may be far larger, e.g. wide streams of a fast folding), once.
+        choices = [_Choices(layer, board) for layer in layers]  # smallest by board share
         smallest = _select(choices, targets[-1], board, clock_mhz)
         apply_folding(layers, smallest.folding, validate=False)
         plumbing = plumbing_resources(graph_or_layers, board)

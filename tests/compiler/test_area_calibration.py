@@ -165,3 +165,25 @@ def test_fold_to_fit_spares_the_resource_the_plumbing_uses():
     crowded = _budget_prices(Resources(bram18=180), board, caps)
     assert crowded["bram18"] > 4 * free["bram18"] and crowded["lut"] == free["lut"]
     assert free["uram"] == float("inf")  # a Zynq-7000 has none
+
+
+def test_fracbnn_shortcut_fifos_are_counted():
+    """Each residual add's shortcut must hold about one image while the branch's window buffers
+    its frame; whatever depth the top level declares, the estimate prices it (the old model
+    omitted these FIFOs entirely). The compiled graph of the shipped preset is used (its
+    ``graph.json``, not its report)."""
+    from pynq_bnn.compiler.graph import load_graph
+
+    folder = Path(__file__).resolve().parents[2] / "overlays" / "fracbnn"
+    if not (folder / "graph.json").is_file():
+        pytest.skip("no compiled fracbnn graph in overlays/fracbnn")
+    graph = load_graph(folder)
+    result = estimate(graph, "Pynq-Z2")
+    adds = [layer for layer in graph.layers if layer.kind == "AddStreams"]
+    one_image = sum(int(np.prod(layer.out_shape())) * layer.in_types()[1].bits for layer in adds)
+    deep = [item for item in result.plumbing if item.kind == "FIFO" and item.depth > 2]
+    assert len(adds) == 18 and len(deep) >= len(adds)
+    fifo_bram = sum(item.resources.bram18 for item in deep)
+    assert fifo_bram >= 0.9 * one_image / 18_432
+    layers = sum(item.resources.bram18 for item in result.layers)
+    assert result.total.bram18 >= fifo_bram + layers
