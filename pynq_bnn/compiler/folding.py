@@ -28,9 +28,10 @@ folding with ``cycles <= T``; the distinct ``T`` are scanned from the fastest. T
 depends on the folding (stream widths, converters) only weakly — a one-image fork FIFO holds the
 same bits at any lane count — so each candidate is first screened with the plumbing of the
 graph's current folding and, if it passes, checked exactly by rendering its top level; the
-first candidate that passes the exact check wins. Layer options are priced by what is left of
-each resource after the shell and plumbing (:func:`_budget_prices`), so a resource the FIFOs
-have nearly used up is spared.
+first candidate that passes the exact check wins. At each ``T`` two pricings of the layer
+options are tried: by what is left of each resource after the shell and plumbing
+(:func:`_budget_prices`, so a resource the FIFOs have nearly used up is spared), then by board
+share (:func:`resource_cost`).
 
 Folding files are JSON: ``{"layer name": {"PE": 16, "SIMD": 32}, ...}``.
 """
@@ -389,22 +390,24 @@ def fold_to_fit(graph_or_layers, board, clock_mhz: float | None = None,
     before = get_folding(layers)
     screen = plumbing_resources(graph_or_layers, board)
     tried = []
+    shares = [_Choices(layer, board) for layer in layers]
     while True:
-        choices = [_Choices(layer, board, _budget_prices(screen, board, caps)) for layer in layers]
-        targets = sorted({cyc for c in choices for cyc in c.cycles})
-        slowest_floor = max(c.cycles[0] for c in choices)
+        budget = [_Choices(layer, board, _budget_prices(screen, board, caps)) for layer in layers]
+        targets = sorted({cyc for c in shares for cyc in c.cycles})
+        slowest_floor = max(c.cycles[0] for c in shares)
         for max_cycles in (t for t in targets if t >= slowest_floor):
-            if not _fits(_select(choices, max_cycles, board, clock_mhz, screen), caps):
-                continue
-            result = _select(choices, max_cycles, board, clock_mhz)
-            apply_folding(layers, result.folding)
-            exact = _select(choices, max_cycles, board, clock_mhz,
-                            plumbing_resources(graph_or_layers, board))
-            if _fits(exact, caps):
-                return exact
+            for choices in (budget, shares):
+                if not _fits(_select(choices, max_cycles, board, clock_mhz, screen), caps):
+                    continue
+                result = _select(choices, max_cycles, board, clock_mhz)
+                apply_folding(layers, result.folding)
+                exact = _select(choices, max_cycles, board, clock_mhz,
+                                plumbing_resources(graph_or_layers, board))
+                if _fits(exact, caps):
+                    return exact
         # Nothing passed: screen again with the plumbing of the smallest design (the current
         # folding's plumbing may be far larger, e.g. wide streams of a fast folding), once.
-        choices = [_Choices(layer, board) for layer in layers]  # smallest by board share
+        choices = shares  # the smallest design by board share
         smallest = _select(choices, targets[-1], board, clock_mhz)
         apply_folding(layers, smallest.folding, validate=False)
         plumbing = plumbing_resources(graph_or_layers, board)
