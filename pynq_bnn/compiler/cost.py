@@ -71,7 +71,7 @@ design                 LUT               FF                BRAM18
 =====================  ================  ================  ============
 finn-examples cnv-w1a1 21,440 (1.01x)    31,161 (0.99x)    170 (0.83x)
 BNN-PYNQ CNV-W1A1      23,582 (0.90x)    34,131 (0.83x)    188 (0.76x)
-BNN-PYNQ LFC-W1A1      25,594 (0.90x)    31,893 (0.95x)    221 (1.00x)
+BNN-PYNQ LFC-W1A1      25,294 (0.89x)    31,223 (0.93x)    221 (1.00x)
 =====================  ================  ================  ============
 
 Block RAM is the loosest fit: finn-examples sizes its FIFOs by simulation at build time and
