@@ -14,9 +14,10 @@ follows whatever depths the HLS generator declares, with no second copy of its s
   Vitis default ``DEFAULT_FIFO_DEPTH`` = 2 if none) and costs :func:`~pynq_bnn.compiler.cost.fifo`;
 * a helper process is every call of a stream-library template of ``bnn/streams.hpp`` /
   ``bnn/frac_mvau.hpp`` (:data:`HELPERS`); its cost is
-  :func:`~pynq_bnn.compiler.cost.stream_control` with its output register, plus the bit buffer and shifter of a width converter
-  (:func:`~pynq_bnn.compiler.cost.width_converter`). Layer templates (``bnn::mvau``,
-  ``bnn::sliding_window``, ...) are not helpers: their layers price them.
+  :func:`~pynq_bnn.compiler.cost.stream_control` with its output register, plus the bit buffer
+  and shifter of a width converter (:func:`~pynq_bnn.compiler.cost.width_converter`). Layer
+  templates (``bnn::mvau``, ``bnn::sliding_window``, ...) are not helpers: their layers price
+  them.
 
 Example:
     >>> items = plumbing_items('''
