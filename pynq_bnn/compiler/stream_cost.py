@@ -39,7 +39,8 @@ __all__ = ["PlumbingItem", "plumbing_items", "graph_plumbing", "DEFAULT_FIFO_DEP
 
 DEFAULT_FIFO_DEPTH = 2  # Vitis HLS config_dataflow -fifo_depth default
 
-_DECL = re.compile(r"hls::stream<\s*ap_uint<\s*(\d+)\s*>\s*>\s+(\w+)")
+_DECL = re.compile(r"hls::stream<\s*ap_uint<\s*(\d+)\s*>\s*(?:,\s*(\d+)\s*)?>\s+(\w+)")
+_ANY_DECL = re.compile(r"hls::stream<[^;&]*>\s+(\w+)\s*[;(\[{]")
 _DEPTH = re.compile(r"#pragma\s+HLS\s+STREAM\s+variable\s*=\s*(\w+)\s+depth\s*=\s*(\d+)")
 _CALL = re.compile(r"bnn::(\w+)<([^;()]*)>\s*\(")
 
@@ -94,10 +95,20 @@ class PlumbingItem:
 
 
 def plumbing_items(top_cpp: str) -> list:
-    """Every stream FIFO and helper process declared/called in a generated ``bnn_top.cpp``."""
+    """Every stream FIFO and helper process declared/called in a generated ``bnn_top.cpp``.
+
+    Raises:
+        ValueError: a stream is declared in a form the parser cannot price (never skipped).
+    """
     widths, depths = {}, {}
-    for width, name in _DECL.findall(top_cpp):
+    for width, depth, name in _DECL.findall(top_cpp):
         widths[name] = int(width)
+        if depth:  # hls::stream<T, DEPTH> (Vitis 2022+)
+            depths[name] = int(depth)
+    unknown = sorted(set(_ANY_DECL.findall(top_cpp)) - set(widths))
+    if unknown:
+        raise ValueError(f"cannot price streams {unknown}: the area model reads "
+                         "'hls::stream<ap_uint<W> > name' declarations with a literal width W")
     for name, depth in _DEPTH.findall(top_cpp):
         depths[name] = max(depths.get(name, 0), int(depth))
     items = []

@@ -158,6 +158,13 @@ def test_plumbing_reads_declared_depths_and_helpers():
     assert items["resize 64->24"].resources == cost.width_converter(64, 24)
     assert "duplicate" in items and "axi_to_stream" in items
     assert "sliding_window" not in items  # a layer template: its layer prices it
+    vitis_2022 = plumbing_items("  hls::stream<ap_uint<16>, 64> s_y;")
+    assert vitis_2022[0].depth == 64 and vitis_2022[0].width == 16
+
+
+def test_plumbing_refuses_streams_it_cannot_price():
+    with pytest.raises(ValueError, match="cannot price streams \\['s_z'\\]"):
+        plumbing_items("  hls::stream<ap_uint<BNN_W> > s_z;\n  hls::stream<ap_uint<8> > s_ok;")
 
 
 def test_layer_list_is_estimated_without_plumbing_and_says_so():
