@@ -12,18 +12,22 @@ Memories (:func:`memory`) — a ``depth x width`` bit array.
   per-PE weight word ≤ 36 bits: a wider word spreads over more, emptier blocks.
 * LUTRAM: a LUT6 in a SLICEM is a ``64 x 1`` RAM, so ``width * ceil(depth / 64)`` LUTs.
 * UltraRAM: ``72 x 4096`` per block (288 Kb), only when asked for and the board has it.
-* ``style="auto"`` picks LUTRAM when its LUT count is at most ``LUTRAM_LUTS_PER_BRAM18`` (= 64)
-  times the block count, i.e. when block RAM would be under ~2/9 full (shallow or very wide
-  memories: fully unrolled weights, small threshold tables), and block RAM otherwise.
+* ``style="auto"`` chooses by size, as the tools' inference does: LUTRAM (or LUT logic, for a
+  constant table) when ``depth * width <= LUTRAM_MAX_BITS`` (512) or ``depth <= SHALLOW_DEPTH``
+  (32: at most one LUT per bit, e.g. per-channel tables and fully unrolled weights); block RAM
+  otherwise. Both limits are calibrated (see below): a 64-word limit puts CNV's 36-word per-PE
+  weight tables of its second layer (PE 32) in LUTs and under-estimates the block RAM of both
+  CNV anchors by 36-40 %; 1,024 bits instead of 512 moves BNN-PYNQ CNV from 0.76x to 0.74x.
 
 Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
 
 * XNOR-popcount of ``n`` bit pairs (:func:`xnor_popcount`): three XNORs and their 2-bit count fit
   6 LUT inputs, so the first stage is ``2 * ceil(n/3)`` LUTs producing ``ceil(n/3)`` 2-bit partial
-  counts, followed by an :func:`adder_tree`.
+  counts (unregistered), followed by an :func:`adder_tree`.
 * Adder tree of ``k`` operands of ``b`` bits (:func:`adder_tree`): ``ceil(log2 k)`` levels; level
-  ``l`` has ``ceil(k / 2^l)`` two-input adders of ``b + l`` bits, one LUT and one FF per bit
-  (fully pipelined).
+  ``l`` has ``floor(k_l / 2)`` two-input adders of ``b + l`` bits, one LUT per bit; a pipeline
+  register (one FF per bit) after every ``PIPELINE_LEVELS`` (2) levels and after the last, as
+  HLS schedules two carry-chain adders per 10 ns cycle.
 * Accumulator (:func:`accumulator`): ``b`` LUTs + ``b`` FFs.
 * Compare with a constant (:func:`constant_compare`): a LUT6 compares 6 input bits with a fixed
   value; each further LUT folds 5 more bits with the previous partial result, so
@@ -39,7 +43,41 @@ Arithmetic (LUT6 fabric with carry chains; one FF per registered output bit):
   (``a_bits + 1`` LUTs); products with both operands ≥ ``DSP_MIN_BITS`` (5) bits take one DSP
   each; other small products ``a_bits * w_bits`` LUTs. Products are summed by an
   :func:`adder_tree`.
-* Control and stream handshakes (:func:`layer_control`): a constant per layer.
+* Control and stream handshakes: a constant per HLS process plus one register per output-stream
+  bit — :func:`layer_control` for a process with nested loops and index arithmetic (MVAU,
+  window, pooling: loop counters, ``/`` and ``%`` by constants, FSM, ``ap_ctrl``; calibrated,
+  see below), :func:`stream_control` for a flat streaming loop (forks, converters, element-wise
+  units).
+* Stream FIFOs (:func:`fifo`), following Vitis HLS's ``config_storage fifo`` defaults
+  (``auto_srl_max_depth`` 2, ``auto_srl_max_bits`` 1024): a FIFO of at most 2 words and at most
+  1,024 bits is a shift register (``depth * width`` FFs, a ``width``-bit read multiplexer and a
+  few control bits); any other FIFO is a dual-port memory (:func:`memory`, so LUTRAM or BRAM by
+  the rule above) with read/write pointers and an output register.
+* Width converters (:func:`width_converter`, ``bnn::resize``): a bit buffer of ``in + out`` bits
+  and a variable shifter placing each input word at one of ``out / gcd(in, out)`` offsets (each
+  buffer bit a multiplexer over the input bits that can land on it; a LUT6 is a 4:1
+  multiplexer), plus a process's control.
+
+Calibration: the control constant of a nested-loop process (``CONTROL_LUT``/``CONTROL_FF`` =
+400/800), the popcount pipelining and the two memory-style limits were set once, for all designs,
+against three synthesized designs with published foldings (the facts are in
+``tests/compiler/data/area_anchors.json``, the comparison in
+``tests/compiler/test_area_calibration.py``); everything else is structural. Estimate of our
+templates with each published folding / published total (the BNN-PYNQ designs with their own
+published FIFO depths, which are deeper than ours; finn-examples without its shell):
+
+=====================  ================  ================  ============
+design                 LUT               FF                BRAM18
+=====================  ================  ================  ============
+finn-examples cnv-w1a1 21,440 (1.01x)    31,161 (0.99x)    170 (0.83x)
+BNN-PYNQ CNV-W1A1      23,582 (0.90x)    34,131 (0.83x)    188 (0.76x)
+BNN-PYNQ LFC-W1A1      25,294 (0.89x)    31,223 (0.93x)    221 (1.00x)
+=====================  ================  ================  ============
+
+Block RAM is the loosest fit: finn-examples sizes its FIFOs by simulation at build time and
+BNN-PYNQ binds its (run-time writable) weight and threshold arrays to RAMs; neither is published
+per stream, so both CNV anchors keep more block RAM than our templates would. Every estimate is
+labelled :data:`MODEL_LABEL`.
 
 All helpers return :class:`~pynq_bnn.compiler.hw.base.Resources` (BRAM in 18 Kb blocks) and reject
 nonsensical arguments with a ``ValueError`` naming the argument.
@@ -47,8 +85,8 @@ nonsensical arguments with a ``ValueError`` naming the argument.
 Example:
     >>> memory(depth=512, width=36).bram18
     1
-    >>> memory(depth=16, width=64).lut      # shallow: LUTRAM
-    64
+    >>> memory(depth=16, width=32).lut      # 512 bits: LUTRAM
+    32
 """
 from __future__ import annotations
 
@@ -57,15 +95,19 @@ import math
 from pynq_bnn.compiler.hw.base import Resources
 
 __all__ = [
-    "BRAM18_ASPECTS", "LUTRAM_LUTS_PER_BRAM18", "DSP_MIN_BITS", "memory", "adder_tree",
+    "BRAM18_ASPECTS", "LUTRAM_MAX_BITS", "SHALLOW_DEPTH", "DSP_MIN_BITS", "memory", "adder_tree",
     "xnor_popcount", "accumulator", "threshold_compare", "threshold_unit",
     "SEARCH_MIN_THRESHOLDS", "constant_compare", "int_mac",
-    "layer_control",
+    "layer_control", "stream_control", "fifo", "width_converter", "MODEL_LABEL",
     "popcount_bits", "signed_sum_bits", "platform_shell",
 ]
 
+MODEL_LABEL = ("estimated (model calibrated on finn-examples cnv-w1a1, BNN-PYNQ CNV/LFC; "
+               "pynq_bnn.compiler.cost)")
+
 BRAM18_ASPECTS = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512))
-LUTRAM_LUTS_PER_BRAM18 = 64
+LUTRAM_MAX_BITS = 512
+SHALLOW_DEPTH = 32
 DSP_MIN_BITS = 5
 SEARCH_MIN_THRESHOLDS = 16
 URAM_WIDTH, URAM_DEPTH = 72, 4096
@@ -110,7 +152,8 @@ def memory(depth: int, width: int, style: str = "auto", copies: int = 1) -> Reso
     luts = width * math.ceil(depth / LUTRAM_DEPTH)
     blocks = _bram18_blocks(depth, width)
     if style == "auto":
-        style = "lutram" if luts <= LUTRAM_LUTS_PER_BRAM18 * blocks else "bram"
+        small = depth * width <= LUTRAM_MAX_BITS or depth <= SHALLOW_DEPTH
+        style = "lutram" if small else "bram"
     if style == "lutram":
         return Resources(lut=copies * luts, ff=copies * width)
     if style == "bram":
@@ -121,24 +164,31 @@ def memory(depth: int, width: int, style: str = "auto", copies: int = 1) -> Reso
     raise ValueError(f"memory style must be 'auto', 'bram', 'lutram' or 'uram', got {style!r}")
 
 
+PIPELINE_LEVELS = 2
+
+
 def adder_tree(operands: int, bits: int, copies: int = 1) -> Resources:
-    """A pipelined binary adder tree summing ``operands`` values of ``bits`` bits."""
+    """A pipelined binary adder tree summing ``operands`` values of ``bits`` bits (registered
+    every ``PIPELINE_LEVELS`` levels and at its output)."""
     operands, bits = _check_int("operands", operands), _check_int("bits", bits, 1)
     copies = _check_int("copies", copies)
-    total, level, count = 0, 0, operands
+    luts = ffs = 0
+    level, count = 0, operands
     while count > 1:
         level += 1
         adders = count // 2
-        total += adders * (bits + level)
         count = adders + count % 2
-    return Resources(lut=copies * total, ff=copies * total)
+        luts += adders * (bits + level)
+        if level % PIPELINE_LEVELS == 0 or count == 1:
+            ffs += count * (bits + level)
+    return Resources(lut=copies * luts, ff=copies * ffs)
 
 
 def xnor_popcount(simd: int, pe: int = 1) -> Resources:
     """``pe`` XNOR-popcount units, each over ``simd`` (activation bit, weight bit) pairs."""
     simd, pe = _check_int("simd", simd, 1), _check_int("pe", pe, 1)
     groups = math.ceil(simd / 3)
-    first = Resources(lut=2 * groups * pe, ff=2 * groups * pe)
+    first = Resources(lut=2 * groups * pe)
     return first + adder_tree(groups, 2, copies=pe)
 
 
@@ -209,14 +259,65 @@ def int_mac(simd: int, pe: int, in_bits: int, weight_bits: int) -> Resources:
     return products + adder_tree(simd, product_bits, copies=pe)
 
 
+CONTROL_LUT, CONTROL_FF = 400, 800
+STREAM_CONTROL_LUT, STREAM_CONTROL_FF = 100, 130
+SRL_MAX_DEPTH, SRL_MAX_BITS = 2, 1024
+
+
 def layer_control(stream_bits: int = 0) -> Resources:
-    """Per-layer constant: loop counters, FSM and AXI-Stream handshakes (+ an output register).
+    """One HLS process's constant: loop counters, FSM and AXI-Stream handshakes, plus its output
+    register: ``CONTROL_LUT`` LUTs and ``CONTROL_FF + stream_bits`` FFs (calibrated, see above).
 
     Args:
         stream_bits: width of the output stream word (registered once).
     """
     stream_bits = _check_int("stream_bits", stream_bits)
-    return Resources(lut=120, ff=150 + stream_bits)
+    return Resources(lut=CONTROL_LUT, ff=CONTROL_FF + stream_bits)
+
+
+def stream_control(stream_bits: int = 0) -> Resources:
+    """A flat streaming process's constant (one pipelined loop over the words of an image, no
+    index arithmetic: forks, lane wideners, AXI adapters, element-wise adds and requantizers):
+    a 32-bit trip counter with its compare, the FSM and ``ap_ctrl`` handshake and the copy of the
+    ``num_images`` argument Vitis passes along the DATAFLOW region — ``STREAM_CONTROL_LUT`` LUTs
+    and ``STREAM_CONTROL_FF + stream_bits`` FFs (the output register)."""
+    stream_bits = _check_int("stream_bits", stream_bits)
+    return Resources(lut=STREAM_CONTROL_LUT, ff=STREAM_CONTROL_FF + stream_bits)
+
+
+def fifo(depth: int, width: int) -> Resources:
+    """A stream FIFO of ``depth`` words of ``width`` bits as Vitis HLS binds it by default.
+
+    * ``depth <= SRL_MAX_DEPTH`` and ``depth * width <= SRL_MAX_BITS``: shift register,
+      ``depth * width + 4`` FFs and ``width + 6`` LUTs (read multiplexer, full/empty logic);
+    * otherwise a memory FIFO: ``memory(depth, width)`` (LUTRAM/BRAM by the auto rule), an output
+      register of ``width`` FFs and two ``ceil(log2 depth)``-bit pointers with their
+      incrementers and comparators (``2 p`` FFs, ``3 p + 8`` LUTs).
+    """
+    depth, width = _check_int("depth", depth), _check_int("width", width)
+    if depth == 0 or width == 0:
+        return Resources()
+    if depth <= SRL_MAX_DEPTH and depth * width <= SRL_MAX_BITS:
+        return Resources(lut=width + 6, ff=depth * width + 4)
+    pointer = max(1, (depth - 1).bit_length())
+    storage = memory(depth, width)
+    return Resources(lut=storage.lut + 3 * pointer + 8, ff=width + 2 * pointer,
+                     bram18=storage.bram18)
+
+
+def width_converter(in_bits: int, out_bits: int) -> Resources:
+    """``bnn::resize`` from ``in_bits`` to ``out_bits`` words: an ``in + out``-bit buffer (FFs)
+    and a shifter placing each input word at an offset ``a`` (a multiple of ``g = gcd(in, out)``
+    below ``out``): buffer bit ``j`` selects among ``fanin = min(out / g, ceil(in / g))`` input
+    bits (the offsets with ``0 <= j - a < in``), ``ceil(fanin / 4)`` LUTs (a LUT6 is a 4:1
+    multiplexer); plus one process's :func:`layer_control` (its output register included)."""
+    in_bits, out_bits = _check_int("in_bits", in_bits, 1), _check_int("out_bits", out_bits, 1)
+    buffer = in_bits + out_bits
+    g = math.gcd(in_bits, out_bits)
+    fanin = max(1, min(out_bits // g, math.ceil(in_bits / g)))
+    counters = Resources(lut=3 * 32, ff=3 * 32)  # bits held, words read, words written
+    return (Resources(lut=buffer * math.ceil(fanin / 4), ff=buffer) + counters
+            + stream_control(out_bits))
 
 
 def platform_shell() -> Resources:

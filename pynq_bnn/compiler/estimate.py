@@ -15,8 +15,12 @@ latency shorter (the first output pixel of a layer leaves after a few rows of in
 and the Python/DMA driver overhead are not included (the driver's ``benchmark()`` measures them).
 
 Resources are the sum of every layer's ``resources(board)`` (each layer's own documented model,
-built on :mod:`pynq_bnn.compiler.cost`) plus the fixed platform shell (DMA, interconnect). A layer
-without an estimate is an error, never a silent zero.
+built on :mod:`pynq_bnn.compiler.cost`), the plumbing of the generated top level — every stream
+FIFO at its declared depth, the fork/shortcut FIFOs, width converters and AXI adapters, read from
+the rendered ``bnn_top.cpp`` by :mod:`pynq_bnn.compiler.stream_cost` — and the fixed platform
+shell (DMA, interconnect). A layer without an estimate is an error, never a silent zero; a list of
+layers that is not a renderable graph is estimated without plumbing and says so in ``notes``.
+Every number is labelled :data:`~pynq_bnn.compiler.cost.MODEL_LABEL` (``"model"`` in the JSON).
 
 Only the HW-layer interface is used: ``name``, ``kind``, ``inputs``/``output``,
 ``folding_space()``, ``in_shapes()``/``in_types()``, ``out_shape()``/``out_type()``, ``cycles()``
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pynq_bnn.compiler.boards import get_board
-from pynq_bnn.compiler.cost import platform_shell
+from pynq_bnn.compiler.cost import MODEL_LABEL, platform_shell
 from pynq_bnn.compiler.hw.base import Resources
 
 __all__ = ["EstimateError", "LayerEstimate", "Estimate", "estimate", "write_report",
@@ -41,6 +45,7 @@ __all__ = ["EstimateError", "LayerEstimate", "Estimate", "estimate", "write_repo
 
 log = logging.getLogger(__name__)
 SCHEMA = "pynq_bnn.estimate/1"
+LARGE_FIFO_DEPTH = 3  # FIFOs listed one by one in the JSON (deeper than Vitis's default 2)
 RESOURCE_KEYS = ("lut", "ff", "bram18", "dsp", "uram")
 
 
@@ -84,6 +89,16 @@ class Estimate:
     fps: float
     latency_cycles: int
     notes: list = field(default_factory=list)
+    plumbing: list = field(default_factory=list)
+    model: str = MODEL_LABEL
+
+    @property
+    def plumbing_total(self) -> Resources:
+        """Sum of the top level's FIFOs and helper processes."""
+        total = Resources()
+        for item in self.plumbing:
+            total = total + item.resources
+        return total
 
     @property
     def fits(self) -> bool:
@@ -94,12 +109,25 @@ class Estimate:
         return self.latency_cycles / self.clock_mhz
 
     def as_dict(self) -> dict:
+        fifos = [item for item in self.plumbing if item.kind == "FIFO"]
+        fifo_total = Resources()
+        for item in fifos:
+            fifo_total = fifo_total + item.resources
         return {
             "schema": SCHEMA,
+            "model": self.model,
             "board": self.board,
             "clock_mhz": self.clock_mhz,
             "layers": [layer.as_dict() for layer in self.layers],
             "io": [stage.as_dict() for stage in self.io],
+            "plumbing": {
+                "resources": _res_dict(self.plumbing_total),
+                "fifos": len(fifos), "fifo_resources": _res_dict(fifo_total),
+                "helpers": len(self.plumbing) - len(fifos),
+                "large_fifos": [{"name": f.name, "width": f.width, "depth": f.depth,
+                                 "resources": _res_dict(f.resources)}
+                                for f in fifos if f.depth >= LARGE_FIFO_DEPTH],
+            },
             "platform": _res_dict(self.platform),
             "total": _res_dict(self.total),
             "capacity": dict(self.capacity),
@@ -121,7 +149,11 @@ class Estimate:
             r = stage.resources
             rows.append(f"{stage.name[:24]:24s} {stage.kind[:14]:14s} {stage.cycles:10d} "
                         f"{r.lut:9.0f} {r.bram18:7.1f} {r.dsp:5.0f}")
+        p = self.plumbing_total
+        rows.append(f"{'plumbing (FIFOs, helpers)':24s} {'top level':14s} {'':>10s} "
+                    f"{p.lut:9.0f} {p.bram18:7.1f} {p.dsp:5.0f}")
         u = self.utilization
+        rows.append(f"{self.model}")
         rows.append(f"total: {self.total.lut:.0f} LUT ({u['lut']:.0%}), {self.total.bram18:.1f} "
                     f"BRAM18 ({u['bram18']:.0%}), {self.total.dsp:.0f} DSP ({u['dsp']:.0%}) on "
                     f"{self.board['name']}; {self.fps:.1f} FPS at {self.clock_mhz:g} MHz "
@@ -156,6 +188,21 @@ def _layer_estimate(layer, board) -> LayerEstimate:
     return LayerEstimate(layer.name, layer.kind, folding, cycles, res)
 
 
+def _plumbing(graph_or_layers, board) -> tuple:
+    """(plumbing items, notes): the rendered top level's FIFOs/helpers, or a note why none."""
+    from pynq_bnn.compiler.hls.topgen import HlsRenderError
+    from pynq_bnn.compiler.stream_cost import graph_plumbing
+
+    if not hasattr(graph_or_layers, "input_name"):
+        return [], ["stream FIFOs and helpers not counted: a list of layers has no top level "
+                    "(estimate a DataflowGraph)"]
+    try:
+        return graph_plumbing(graph_or_layers, board.axi_width), []
+    except (HlsRenderError, NotImplementedError, KeyError, ValueError) as exc:
+        return [], [f"stream FIFOs and helpers not counted: the top level cannot be rendered "
+                    f"({exc})"]
+
+
 def estimate(graph_or_layers, board, clock_mhz: float | None = None) -> Estimate:
     """Estimate a folded dataflow graph on ``board`` (name or Board) at ``clock_mhz``.
 
@@ -168,6 +215,7 @@ def estimate(graph_or_layers, board, clock_mhz: float | None = None) -> Estimate
     if not layers:
         raise EstimateError("cannot estimate an empty graph (no HW layers)")
     per_layer = [_layer_estimate(layer, board) for layer in layers]
+    plumbing, notes = _plumbing(graph_or_layers, board)
     in_bits, out_bits = _graph_io(layers)
     io = [LayerEstimate("axi_in", "AXI-DMA", {}, max(1, math.ceil(in_bits / board.axi_width)),
                         Resources()),
@@ -175,20 +223,21 @@ def estimate(graph_or_layers, board, clock_mhz: float | None = None) -> Estimate
                         Resources())]
     shell = platform_shell()
     total = shell
-    for item in per_layer:
+    for item in per_layer + plumbing:
         total = total + item.resources
     capacity = board.capacity()
     utilization = {k: (getattr(total, k) / capacity[k] if capacity[k]
                        else (math.inf if getattr(total, k) else 0.0)) for k in RESOURCE_KEYS}
     stages = io[:1] + per_layer + io[1:]
     slowest = max(stages, key=lambda s: s.cycles)
-    notes = [f"{k} over capacity ({utilization[k]:.0%})" for k in RESOURCE_KEYS
-             if utilization[k] > 1.0]
+    notes += [f"{k} over capacity ({utilization[k]:.0%})" for k in RESOURCE_KEYS
+              if utilization[k] > 1.0]
     result = Estimate(board=board.as_dict(), clock_mhz=clock_mhz, layers=per_layer, io=io,
                       platform=shell, total=total, capacity=capacity, utilization=utilization,
                       max_cycles=slowest.cycles, bottleneck=slowest.name,
                       fps=clock_mhz * 1e6 / slowest.cycles,
-                      latency_cycles=sum(s.cycles for s in stages), notes=notes)
+                      latency_cycles=sum(s.cycles for s in stages), notes=notes,
+                      plumbing=plumbing)
     log.info("estimate: %.1f FPS on %s at %g MHz, bottleneck %s", result.fps, board.name,
              clock_mhz, result.bottleneck)
     return result

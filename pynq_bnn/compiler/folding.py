@@ -19,10 +19,19 @@ heuristic — raise SIMD first while the per-PE weight word stays ≤ 36 bits (o
 then PE — where it is right, because a wider-than-36-bit word costs more, emptier BRAMs; ties
 are broken FINN's way (larger SIMD, then smaller PE).
 
-Search (:func:`fold_to_fit`): the fastest design whose total (layers + platform shell) stays under
-a utilisation cap (default 80% of every resource). For a candidate bottleneck ``T`` cycles, each
-layer takes its cheapest folding with ``cycles <= T``; all distinct ``T`` are scanned and the
-smallest that fits wins.
+Search (:func:`fold_to_fit`): the fastest design whose total — layers, the top level's plumbing
+(every stream FIFO at its declared depth, the fork/shortcut FIFOs, width converters; see
+:mod:`pynq_bnn.compiler.stream_cost`) and the platform shell, i.e. exactly what
+:func:`~pynq_bnn.compiler.estimate.estimate` counts — stays under a utilisation cap (default 80%
+of every resource). For a candidate bottleneck ``T`` cycles, each layer takes its cheapest
+folding with ``cycles <= T``; the distinct ``T`` are scanned from the fastest. The plumbing
+depends on the folding (stream widths, converters) only weakly — a one-image fork FIFO holds the
+same bits at any lane count — so each candidate is first screened with the plumbing of the
+graph's current folding and, if it passes, checked exactly by rendering its top level; the
+first candidate that passes the exact check wins. At each ``T`` two pricings of the layer
+options are tried: by what is left of each resource after the shell and plumbing
+(:func:`_budget_prices`, so a resource the FIFOs have nearly used up is spared), then by board
+share (:func:`resource_cost`).
 
 Folding files are JSON: ``{"layer name": {"PE": 16, "SIMD": 32}, ...}``.
 """
@@ -46,6 +55,7 @@ __all__ = [
     "FoldingError", "FoldingOption", "FoldingResult", "SetFolding", "ValidateFolding",
     "apply_folding", "get_folding", "validate_folding", "folding_options", "fold_for_fps",
     "fold_to_fit", "load_folding", "save_folding", "divisors", "resource_cost",
+    "plumbing_resources",
 ]
 
 log = logging.getLogger(__name__)
@@ -174,10 +184,12 @@ class FoldingOption:
         return (self.cost, self.cycles) + prefer + rest
 
 
-def folding_options(layer, board) -> list:
+def folding_options(layer, board, prices: dict | None = None) -> list:
     """All legal foldings of ``layer`` (``check_folding()`` empty), sorted by cycles.
 
-    The layer's own attributes are restored afterwards.
+    Each option's cost is :func:`resource_cost`, or ``sum_r amount_r * prices[r]`` when
+    ``prices`` is given (see :func:`fold_to_fit`). The layer's own attributes are restored
+    afterwards.
     """
     board = get_board(board)
     space = layer.folding_space()
@@ -190,8 +202,10 @@ def folding_options(layer, board) -> list:
             if layer.check_folding():
                 continue
             res = layer.resources(board)
+            price = (resource_cost(res, board) if prices is None else
+                     sum(getattr(res, k) * prices[k] for k in RESOURCE_KEYS if getattr(res, k)))
             options.append(FoldingOption(dict(zip(axes, values)), int(layer.cycles()), res,
-                                         resource_cost(res, board)))
+                                         price))
     finally:
         layer.attrs.update(saved)
     if not options:
@@ -203,9 +217,9 @@ def folding_options(layer, board) -> list:
 class _Choices:
     """Per layer: options sorted by cycles plus the index of the cheapest one up to each."""
 
-    def __init__(self, layer, board):
+    def __init__(self, layer, board, prices=None):
         self.layer = layer
-        self.options = folding_options(layer, board)
+        self.options = folding_options(layer, board, prices)
         self.cycles = [o.cycles for o in self.options]
         self.best_upto, best = [], 0
         for i, option in enumerate(self.options):
@@ -251,9 +265,42 @@ def _utilization(res: Resources, board: Board) -> dict:
             for k in RESOURCE_KEYS}
 
 
-def _select(choices, max_cycles, board, clock_mhz) -> FoldingResult:
+def plumbing_resources(graph_or_layers, board) -> Resources:
+    """Resources of the top level's FIFOs and helpers at the current folding (zero for a list
+    of layers or a graph that cannot be rendered: the estimate then says so in its notes)."""
+    from pynq_bnn.compiler.hls.topgen import HlsRenderError
+    from pynq_bnn.compiler.stream_cost import graph_plumbing
+
+    if not hasattr(graph_or_layers, "input_name"):
+        return Resources()
+    try:
+        items = graph_plumbing(graph_or_layers, get_board(board).axi_width)
+    except (HlsRenderError, NotImplementedError, KeyError, ValueError):
+        return Resources()
+    total = Resources()
+    for item in items:
+        total = total + item.resources
+    return total
+
+
+def _budget_prices(overhead: Resources, board: Board, caps: dict) -> dict:
+    """Price of one unit of each resource for :func:`fold_to_fit`: ``1 / (cap_r * capacity_r -
+    overhead_r)``, the inverse of what the layers may still use once the shell and the top
+    level's plumbing are placed. A resource the plumbing has nearly used up (block RAM under
+    fracbnn's shortcut FIFOs) becomes expensive, so layers take the options that spend another
+    one (LUTRAM weights, DSPs) — :func:`resource_cost` prices every resource alike instead."""
+    total = platform_shell() + overhead
+    cap = board.capacity()
+    prices = {}
+    for key in RESOURCE_KEYS:
+        left = caps[key] * cap[key] - getattr(total, key)
+        prices[key] = math.inf if cap[key] == 0 else 1.0 / max(left, 1e-3 * cap[key])
+    return prices
+
+
+def _select(choices, max_cycles, board, clock_mhz, plumbing=None) -> FoldingResult:
     picks = [c.cheapest_within(max_cycles) for c in choices]
-    total = platform_shell()
+    total = platform_shell() + (plumbing or Resources())
     for pick in picks:
         total = total + pick.resources
     slowest = max(range(len(picks)), key=lambda i: picks[i].cycles)
@@ -307,10 +354,16 @@ def fold_for_fps(graph_or_layers, target_fps: float, board, clock_mhz: float | N
             f"{_describe(limit.layer)} at {floor_cycles[worst]} cycles with its fastest folding "
             f"{limit.options[0].folding}")
     result = _select(choices, budget, board, clock_mhz)
+    if max_utilization is not None or hasattr(graph_or_layers, "input_name"):
+        before = get_folding(layers)
+        apply_folding(layers, result.folding)
+        plumbing = plumbing_resources(graph_or_layers, board)
+        apply_folding(layers, before, validate=False)
+        result = _select(choices, budget, board, clock_mhz, plumbing)
     if max_utilization is not None and not _fits(result, _caps(max_utilization)):
         caps = _caps(max_utilization)
         try:
-            best = fold_to_fit(layers, board, clock_mhz, max_utilization).fps
+            best = fold_to_fit(graph_or_layers, board, clock_mhz, max_utilization).fps
             hint = f"the fastest design that fits is {best:.1f} FPS"
         except FoldingError as exc:
             hint = str(exc)
@@ -334,16 +387,38 @@ def fold_to_fit(graph_or_layers, board, clock_mhz: float | None = None,
     clock_mhz = float(clock_mhz or board.clock_mhz)
     caps = _caps(max_utilization)
     layers = _layers(graph_or_layers)
-    choices = [_Choices(layer, board) for layer in layers]
-    targets = sorted({cyc for c in choices for cyc in c.cycles})
-    slowest_floor = max(c.cycles[0] for c in choices)
-    for max_cycles in (t for t in targets if t >= slowest_floor):
-        result = _select(choices, max_cycles, board, clock_mhz)
-        if _fits(result, caps):
-            apply_folding(layers, result.folding)
-            return result
-    smallest = _select(choices, targets[-1], board, clock_mhz)
-    key = next(k for k in RESOURCE_KEYS if smallest.utilization[k] > caps[k] + 1e-12)
+    before = get_folding(layers)
+    screen = plumbing_resources(graph_or_layers, board)
+    tried = []
+    shares = [_Choices(layer, board) for layer in layers]
+    while True:
+        budget = [_Choices(layer, board, _budget_prices(screen, board, caps)) for layer in layers]
+        targets = sorted({cyc for c in shares for cyc in c.cycles})
+        slowest_floor = max(c.cycles[0] for c in shares)
+        for max_cycles in (t for t in targets if t >= slowest_floor):
+            for choices in (budget, shares):
+                if not _fits(_select(choices, max_cycles, board, clock_mhz, screen), caps):
+                    continue
+                result = _select(choices, max_cycles, board, clock_mhz)
+                apply_folding(layers, result.folding)
+                exact = _select(choices, max_cycles, board, clock_mhz,
+                                plumbing_resources(graph_or_layers, board))
+                if _fits(exact, caps):
+                    return exact
+        # Nothing passed: screen again with the plumbing of the smallest design (the current
+        # folding's plumbing may be far larger, e.g. wide streams of a fast folding), once.
+        choices = shares  # the smallest design by board share
+        smallest = _select(choices, targets[-1], board, clock_mhz)
+        apply_folding(layers, smallest.folding, validate=False)
+        plumbing = plumbing_resources(graph_or_layers, board)
+        smallest = _select(choices, targets[-1], board, clock_mhz, plumbing)
+        tried.append(screen)
+        if plumbing in tried:
+            break
+        screen = plumbing
+    apply_folding(layers, before, validate=False)
+    over = [k for k in RESOURCE_KEYS if smallest.utilization[k] > caps[k] + 1e-12]
+    key = over[0] if over else "lut"
     heaviest = max(choices, key=lambda c: getattr(c.cheapest_within(targets[-1]).resources, key))
     raise FoldingError(
         f"no folding fits {board.name} under the cap: even the smallest design uses "

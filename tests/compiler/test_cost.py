@@ -16,13 +16,47 @@ def test_bram18_blocks_follow_aspect_ratios(depth, width, blocks):
     assert res.bram18 == blocks and res.lut == 0
 
 
-def test_auto_picks_lutram_for_shallow_or_wide_memories():
-    shallow = cost.memory(16, 64)
-    assert shallow.bram18 == 0 and shallow.lut == 64
-    wide = cost.memory(4, 2304)  # fully unrolled weights: BRAM would be 64 blocks, 2% full
+def test_auto_picks_lutram_for_small_or_shallow_memories():
+    small = cost.memory(16, 32)  # 512 bits = LUTRAM_MAX_BITS
+    assert small.bram18 == 0 and small.lut == 32
+    wide = cost.memory(4, 2304)  # fully unrolled weights: a few LUTs per bit, never 64 blocks
     assert wide.bram18 == 0 and wide.lut == 2304
+    shallow = cost.memory(32, 64)  # 2,048 bits but 32 words: one LUT per bit
+    assert shallow.bram18 == 0 and shallow.lut == 64
+    over = cost.memory(33, 32)  # over 512 bits and 32 words: block RAM
+    assert over.bram18 == 1 and over.lut == 0
     deep = cost.memory(1024, 64)
     assert deep.bram18 == 4 and deep.lut == 0
+
+
+def test_fifo_follows_vitis_srl_and_memory_binding():
+    srl = cost.fifo(2, 32)  # depth <= 2 and <= 1024 bits: shift register, no memory
+    assert srl.bram18 == 0 and srl.ff == 2 * 32 + 4 and srl.lut == 32 + 6
+    wide = cost.fifo(2, 1168)  # over 1024 bits: a memory FIFO (LUTRAM, 2 words)
+    assert wide.bram18 == 0 and wide.lut > 1168
+    shortcut = cost.fifo(16384, 8)  # one 32x32x16 int8 image: 8 blocks of 2K x 9
+    assert shortcut.bram18 == 8 and shortcut.ff == 8 + 2 * 14
+    assert cost.fifo(16385, 8).bram18 == 9  # one word more spills into a ninth block
+    assert cost.fifo(0, 8).as_dict() == cost.Resources().as_dict()
+
+
+def test_width_converter_grows_with_offsets():
+    same_grid = cost.width_converter(64, 32)  # offsets 32/gcd = 1
+    odd_grid = cost.width_converter(64, 24)   # 24/8 = 3 offsets: still one LUT level
+    fine_grid = cost.width_converter(2, 32)   # 16 offsets, but a bit can take only 1 input bit
+    wide_in = cost.width_converter(128, 36)   # 9 offsets, 32 candidate bits: 3 LUTs a bit
+    fixed = cost.stream_control(0).lut + 3 * 32  # process control and three counters
+    assert same_grid.lut - fixed == 96 and odd_grid.lut - fixed == 88
+    assert fine_grid.lut - fixed == 34
+    assert fine_grid.ff == 34 + 3 * 32 + cost.stream_control(32).ff
+    assert wide_in.lut - fixed == 164 * 3
+    assert cost.width_converter(2, 1024).lut < 2 * 1026 + fixed  # linear, not quadratic
+
+
+def test_adder_tree_is_registered_every_second_level():
+    # 8 operands of 2 bits: levels of 4x3, 2x4, 1x5 bits; registers after level 2 and 3
+    tree = cost.adder_tree(8, 2)
+    assert tree.lut == 4 * 3 + 2 * 4 + 5 and tree.ff == 2 * 4 + 5
 
 
 def test_memory_copies_scale_and_zero_sizes():

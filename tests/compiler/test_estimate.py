@@ -11,6 +11,7 @@ from pynq_bnn.compiler.estimate import (
     SCHEMA, EstimateError, estimate, plot_layers, write_report)
 from pynq_bnn.compiler.folding import divisors, fold_for_fps
 from pynq_bnn.compiler.hw.base import Attr, HWLayer, StreamType
+from pynq_bnn.compiler.stream_cost import plumbing_items
 
 
 class ToyFC(HWLayer):
@@ -102,6 +103,9 @@ def test_json_report_schema(tmp_path):
     path = write_report(estimate(layers, "Ultra96-V2"), tmp_path / "sub" / "report.json")
     data = json.loads(path.read_text())
     assert data["schema"] == SCHEMA
+    assert data["model"] == cost.MODEL_LABEL and data["model"].startswith("estimated (model ")
+    assert "finn-examples cnv-w1a1" in data["model"] and "BNN-PYNQ CNV/LFC" in data["model"]
+    assert set(data["plumbing"]) >= {"resources", "fifos", "fifo_resources", "large_fifos"}
     assert set(data) >= {"board", "clock_mhz", "layers", "io", "platform", "total", "capacity",
                          "utilization", "fits", "pipeline", "notes"}
     assert data["board"]["name"] == "Ultra96-V2" and data["clock_mhz"] == 200.0
@@ -125,3 +129,47 @@ def test_chart_written_as_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
     assert [p.name for p in tmp_path.iterdir()] == ["layers.png"]
     assert "fc1" in result.summary() and "FPS" in result.summary()
+
+
+TOP = """
+  hls::stream<ap_uint<64> > axi_in("axi_in");
+#pragma HLS STREAM variable = axi_in depth = 2
+  hls::stream<ap_uint<8> > s_x_f0("s_x_f0");
+#pragma HLS STREAM variable = s_x_f0 depth = 16400
+  hls::stream<ap_uint<8> > s_x_r0("s_x_r0");
+#pragma HLS STREAM variable = s_x_r0 depth = 16400
+#pragma HLS STREAM variable = s_x_r0 depth = 2
+  hls::stream<ap_uint<32> > s_y_win;
+  bnn::axi_to_stream<64, 48>(in_stream, axi_in, num_images);
+  bnn::duplicate<8, 16384>(s_x, s_x_f0, s_x_r0, num_images);
+  bnn::resize<64, 24, 384, 1024>(axi_in, s_in, num_images);
+  bnn::sliding_window<3, 3, 1, 1, 0, 0, 0, 0, 8, 8, 16, 16, 2, 0>(s_a, s_b, num_images);
+"""
+
+
+def test_plumbing_reads_declared_depths_and_helpers():
+    items = {item.name: item for item in plumbing_items(TOP)}
+    assert items["fifo axi_in"].depth == 2 and items["fifo axi_in"].resources.bram18 == 0
+    fork = items["fifo s_x_f0"]
+    assert fork.depth == 16400 and fork.resources == cost.fifo(16400, 8)
+    assert fork.resources.bram18 == 9  # 16,400 x 8 bits: nine 2K x 9 blocks
+    assert items["fifo s_x_r0"].depth == 16400  # two depth pragmas: the deeper one is priced
+    assert items["fifo s_y_win"].depth == 2  # no pragma: the Vitis default depth
+    assert items["resize 64->24"].resources == cost.width_converter(64, 24)
+    assert "duplicate" in items and "axi_to_stream" in items
+    assert "sliding_window" not in items  # a layer template: its layer prices it
+    vitis_2022 = plumbing_items("  hls::stream<ap_uint<16>, 64> s_y;")
+    assert vitis_2022[0].depth == 64 and vitis_2022[0].width == 16
+
+
+def test_plumbing_refuses_streams_it_cannot_price():
+    with pytest.raises(ValueError, match="cannot price streams \\['s_z'\\]"):
+        plumbing_items("  hls::stream<ap_uint<BNN_W> > s_z;\n  hls::stream<ap_uint<8> > s_ok;")
+
+
+def test_layer_list_is_estimated_without_plumbing_and_says_so():
+    layers = lfc_like()
+    fold_for_fps(layers, 10_000, "Pynq-Z2")
+    result = estimate(layers, "Pynq-Z2")
+    assert result.plumbing == [] and result.plumbing_total == cost.Resources()
+    assert any("FIFOs and helpers not counted" in note for note in result.notes)

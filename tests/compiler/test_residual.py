@@ -42,7 +42,9 @@ def test_folding_cycles_resources():
     assert layer.check_folding() == [] and layer.cycles() == 4 * 4 * 8 // 4
     assert _add(PE=3).check_folding() and _add(SHIFT_B=-1).check_folding()
     deep, shallow = layer.resources(None), _add(PE=4).resources(None)
-    assert deep.lut + 64 * deep.bram18 > shallow.lut + 64 * shallow.bram18
+    # the shortcut FIFO is a stream of the top level, priced at its declared depth with every
+    # other FIFO (compiler/stream_cost.py), not inside the adder
+    assert deep == shallow and deep.bram18 == 0
 
 
 def test_type_range():

@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from pynq_bnn.compiler.cost import (
-    adder_tree, layer_control, memory, popcount_bits, signed_sum_bits, threshold_compare,
-    xnor_popcount)
+    adder_tree, layer_control, memory, popcount_bits, signed_sum_bits, stream_control,
+    threshold_compare, xnor_popcount)
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType, divisors
 from pynq_bnn.compiler.hw.thresholding import apply_thresholds
 
@@ -84,8 +84,8 @@ class BitPlanes(HWLayer, kind="BitPlanes"):
         return int(self.IFM_DIM[0]) * int(self.IFM_DIM[1])
 
     def resources(self, board=None) -> Resources:
-        """Wiring only: the control logic and the registered output word."""
-        return layer_control(BITS * self.IFM_CH)
+        """Wiring only: a flat streaming process's control and the registered output word."""
+        return stream_control(BITS * self.IFM_CH)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

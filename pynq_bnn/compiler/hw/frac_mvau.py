@@ -150,23 +150,56 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
             issues.append(f"{self.name}: in_dtype must be FRAC2 or BIPOLAR, got {self.in_dtype}")
         return issues
 
+    def _has_window(self) -> bool:
+        """Whether the layer runs its own window unit (see :meth:`render_hls`)."""
+        return not (self.K == 1 and self.STRIDE == 1 and self.PAD == 0)
+
+    def _window_shape(self) -> tuple:
+        """(lanes, bits per lane, words per image into the window) of the window unit."""
+        planes = 2 if self.in_dtype == "FRAC2" else 1
+        lanes = self._window_lanes()
+        h, w = (int(d) for d in self.IFM_DIM)
+        return lanes, planes + (1 if self.PAD > 0 else 0), h * w * self.IFM_CH // lanes
+
     def cycles(self) -> int:
-        """``(MH/PE)·(MW/SIMD)·pixels``: both planes are computed in parallel lanes."""
+        """Cycles per image of the slowest of the layer's processes (each a DATAFLOW stage):
+        the MVAU, ``(MH/PE)·(MW/SIMD)·pixels`` (both planes in parallel lanes), and, with a
+        window unit, the frame-buffered window ``IH·IW·CF + OH·OW·K²·CF`` (``CF = IFM_CH /
+        lanes``, as :class:`~pynq_bnn.compiler.hw.sliding_window.SlidingWindow`) and the
+        ``resize`` to SIMD lanes (one word per cycle on its wider side)."""
         ho, wo = self.ofm_dim()
-        return (self.OFM_CH // self.PE) * (self.mw // self.SIMD) * ho * wo
+        mvau = (self.OFM_CH // self.PE) * (self.mw // self.SIMD) * ho * wo
+        if not self._has_window():
+            return mvau
+        lanes, _, words = self._window_shape()
+        window_words = ho * wo * self.mw // lanes
+        return max(mvau, words + window_words)
 
     def resources(self, board) -> Resources:
         """Model (:mod:`pynq_bnn.compiler.cost`): per plane ``PE`` XNOR-popcounts of ``SIMD`` lanes
         and accumulators; for FRAC2 the gate comparator and the ``2·m + l`` adder per PE; the
         optional output thresholds; weights ``(MH/PE)·(MW/SIMD)`` words of ``SIMD`` bits per PE,
-        gates and thresholds as per-PE tables; layer control."""
+        gates and thresholds as per-PE tables; the weight read register (``PE·SIMD`` FFs) and
+        the buffered input planes ``vec[SF]`` (``SIMD·(planes + 1)`` bits a word); layer
+        control. With a window unit (``K > 1``, stride or padding) also its frame buffer of
+        ``IH·IW·IFM_CH / lanes`` words of ``lanes·(planes + valid)`` bits and its process
+        control (the ``add_valid``/``resize`` helpers are priced with the top level's plumbing,
+        :mod:`pynq_bnn.compiler.stream_cost`)."""
         planes = 2 if self.in_dtype == "FRAC2" else 1
         acc_bits = stream_type_for_range(*self.acc_range()).bits
         res = Resources()
         for _ in range(planes):
             res = res + xnor_popcount(self.SIMD, self.PE) + accumulator(acc_bits, self.PE)
         nf = self.OFM_CH // self.PE
-        res = res + memory(depth=nf * (self.mw // self.SIMD), width=self.SIMD, copies=self.PE)
+        sf = self.mw // self.SIMD
+        res = res + memory(depth=nf * sf, width=self.SIMD, copies=self.PE)
+        res = res + Resources(ff=self.PE * self.SIMD + self.SIMD * (planes + 1))
+        if sf > 1:
+            res = res + memory(depth=sf, width=self.SIMD * (planes + 1))
+        if self._has_window():
+            lanes, lane_bits, words = self._window_shape()
+            res = res + memory(depth=words, width=lanes * lane_bits)
+            res = res + layer_control(lanes * lane_bits)
         if planes == 2:
             res = res + threshold_compare(1, acc_bits, self.PE) + accumulator(acc_bits, self.PE)
             res = res + memory(depth=nf, width=acc_bits, copies=self.PE)

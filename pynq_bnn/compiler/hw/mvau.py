@@ -152,7 +152,10 @@ class MVAU(HWLayer, kind="MVAU"):
     def resources(self, board=None) -> Resources:
         """Sum of :mod:`pynq_bnn.compiler.cost` blocks: the MAC array (XNOR-popcount for W1A1,
         conditional negation / MAC otherwise), ``PE`` accumulators, weight memory
-        ``PE x [(MH/PE)(MW/SIMD) words of SIMD*w_bits]``, threshold comparators and memory."""
+        ``PE x [(MH/PE)(MW/SIMD) words of SIMD*w_bits]`` with its read register
+        (``PE·SIMD·w_bits`` FFs), the input-vector buffer ``vec[SF]`` of ``SIMD·in_bits`` words
+        (a register when ``SF = 1``) with the input register, threshold comparators and memory
+        (plus the ``neg`` sign select, ``acc_bits`` LUTs per PE), and the process control."""
         w_bits = self.weight_stream_type().bits
         in_bits = self.in_types()[0].bits
         acc_bits = self.acc_bits()
@@ -161,13 +164,18 @@ class MVAU(HWLayer, kind="MVAU"):
         else:
             mac = int_mac(self.SIMD, self.PE, in_bits, w_bits)
         res = mac + accumulator(acc_bits, self.PE) + layer_control(self.PE * self.out_type().bits)
-        depth = (self.MH // self.PE) * (self.MW // self.SIMD)
+        sf = self.MW // self.SIMD
+        depth = (self.MH // self.PE) * sf
         res = res + memory(depth=depth, width=self.SIMD * w_bits, copies=self.PE)
+        res = res + Resources(ff=self.PE * self.SIMD * w_bits + self.SIMD * in_bits)
+        if sf > 1:
+            res = res + memory(depth=sf, width=self.SIMD * in_bits)
         if self.act_mode == "affine":
             res = res + affine_resources(self.params, acc_bits, self.out_type().bits, self.MH,
                                          self.PE)
         if self.num_thresholds:
             res = res + threshold_unit(self.num_thresholds, acc_bits, self.MH, self.PE)
+            res = res + Resources(lut=self.PE * acc_bits)
         return res
 
     # -- semantics -------------------------------------------------------------------------------

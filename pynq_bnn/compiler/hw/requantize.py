@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pynq_bnn.compiler.cost import layer_control, memory, threshold_unit
+from pynq_bnn.compiler.cost import memory, stream_control, threshold_unit
 from pynq_bnn.compiler.hw.affine import affine_resources, apply_piecewise_affine, \
     fit_piecewise_affine
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
@@ -254,11 +254,12 @@ class Requantize(HWLayer, kind="Requantize"):
 
     def resources(self, board) -> Resources:
         """Model: :func:`channel_function_resources` on ``in_bits + 1`` (the sign-flipped
-        comparison of a decreasing row) plus layer control."""
+        comparison of a decreasing row) plus a flat streaming process's control
+        (:func:`~pynq_bnn.compiler.cost.stream_control`: one loop over the words)."""
         out_bits = self.out_type().bits
         act = channel_function_resources(self.MODE, self.params, self.in_types()[0].bits + 1,
                                          out_bits, self.OUT_CH, self.PE)
-        return act + layer_control(self.PE * out_bits)
+        return act + stream_control(self.PE * out_bits)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.int64)[..., self.src()]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pynq_bnn.compiler.cost import accumulator, layer_control, memory
+from pynq_bnn.compiler.cost import accumulator, stream_control
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
 
 __all__ = ["AddStreams", "type_range"]
@@ -84,12 +84,13 @@ class AddStreams(HWLayer, kind="AddStreams"):
         return self._elements() // self.PE
 
     def resources(self, board) -> Resources:
-        """Model: one ``out_bits+1`` adder with saturation per PE, the shortcut FIFO as a memory
-        of ``FIFO_DEPTH`` words of ``PE·b_bits`` bits, and the layer control."""
+        """Model: one ``out_bits+1`` adder with saturation per PE and a flat process's control
+        (:func:`~pynq_bnn.compiler.cost.stream_control`). The
+        shortcut FIFO on input ``b`` is a stream of the top level: the estimate prices it at its
+        declared depth with every other FIFO (:mod:`pynq_bnn.compiler.stream_cost`)."""
         bits = self.out_type().bits + 1
-        fifo = memory(depth=max(self.FIFO_DEPTH, 1), width=self.PE * self.in_types()[1].bits)
-        return (accumulator(bits, self.PE) + Resources(lut=self.PE * bits) + fifo
-                + layer_control(self.PE * self.out_type().bits))
+        return (accumulator(bits, self.PE) + Resources(lut=self.PE * bits)
+                + stream_control(self.PE * self.out_type().bits))
 
     def reference(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a = np.asarray(a, dtype=np.int64)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pynq_bnn.compiler.cost import constant_compare, layer_control
+from pynq_bnn.compiler.cost import constant_compare, stream_control
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
 
 __all__ = ["Thermometer", "thermometer_reference", "uint8_table_cpp"]
@@ -111,9 +111,10 @@ class Thermometer(HWLayer, kind="Thermometer"):
         return int(self.IFM_DIM[0]) * int(self.IFM_DIM[1])
 
     def resources(self, board=None) -> Resources:
-        """``CH·NT`` 8-bit compares with constants + control (no threshold memory)."""
+        """``CH·NT`` 8-bit compares with constants + a flat streaming process's control (no
+        threshold memory)."""
         bits_out = self.IFM_CH * self.NT
-        return constant_compare(8, bits_out) + layer_control(bits_out)
+        return constant_compare(8, bits_out) + stream_control(bits_out)
 
     # -- semantics -------------------------------------------------------------------------------
     def reference(self, x: np.ndarray) -> np.ndarray:

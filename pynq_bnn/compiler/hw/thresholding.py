@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pynq_bnn.compiler.cost import layer_control, signed_sum_bits, threshold_unit
+from pynq_bnn.compiler.cost import signed_sum_bits, stream_control, threshold_unit
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType, \
     decode_values, divisors
 
@@ -125,9 +125,10 @@ class Thresholding(HWLayer, kind="Thresholding"):
         return signed_sum_bits(int(np.abs(self.params["thresholds"]).max(initial=1)))
 
     def resources(self, board=None) -> Resources:
-        """``PE`` threshold lanes with their storage (:func:`threshold_unit`) + control."""
+        """``PE`` threshold lanes with their storage (:func:`threshold_unit`) + a flat streaming
+        process's control (:func:`~pynq_bnn.compiler.cost.stream_control`)."""
         return (threshold_unit(self.num_thresholds, self.threshold_bits(), self.channels, self.PE)
-                + layer_control(self.PE * self.out_type().bits))
+                + stream_control(self.PE * self.out_type().bits))
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         values = decode_values(x, self.in_types()[0])
