@@ -9,7 +9,6 @@
 """
 from pynq_bnn.data.cifar10 import load_cifar10
 from pynq_bnn.data.common import DATA_ENV, DataError, ImageSet, resolve_data_dir
-from pynq_bnn.data.loader import BatchLoader, make_loader
 from pynq_bnn.data.mnist import load_mnist
 from pynq_bnn.data.split import train_val_split
 
@@ -17,6 +16,15 @@ __all__ = ["load_dataset", "load_mnist", "load_cifar10", "DataError", "ImageSet"
            "resolve_data_dir", "make_loader", "BatchLoader", "train_val_split", "DATASETS"]
 
 DATASETS = {"mnist": load_mnist, "cifar10": load_cifar10}
+
+
+def __getattr__(name):
+    # The torch batch loader is imported on first use: the runtime reads datasets without torch.
+    if name in ("BatchLoader", "make_loader"):
+        from pynq_bnn.data import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module 'pynq_bnn.data' has no attribute {name!r}")
 
 
 def load_dataset(name: str, split: str = "train", data_dir=None, *, verify: bool = True) -> ImageSet:
