@@ -79,6 +79,7 @@ setup(
             "compiler/templates/**/*",
             "compiler/hls/**/*",
             "zoo/pretrained/*",
+            "data/subset/*",
         ]
     },
     install_requires=INSTALL_REQUIRES,

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pynq_bnn.compiler.build_data import check_build_data
 from pynq_bnn.compiler.build_steps import STEPS, VerificationFailed, file_sha256
 
 __all__ = ["BuildConfig", "BuildResult", "BuildError", "STEP_ORDER", "build_overlay",
@@ -182,6 +183,7 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
         VerificationFailed: an equivalence check failed; nothing was packaged.
     """
     config.validate()
+    check_build_data(config)  # a missing/corrupt data folder fails now, not after compile
     ctx = _Context(config)
     ctx.work.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(ctx.work / "build.log")

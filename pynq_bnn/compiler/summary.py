@@ -90,8 +90,9 @@ def render_summary(report: dict, work: str = "<work>") -> str:
         lines.append(f"  board {board.get('name', '?')} ({board.get('part', '?')}) at "
                      f"{est.get('clock_mhz', config.get('clock_mhz', 0)):g} MHz")
     lines.append("")
-    lines.append("Verification (measured on this machine, real test images):")
     verify, csim = steps.get("verify"), steps.get("csim")
+    data = (verify or csim or {}).get("data", "real test images")
+    lines.append(f"Verification (measured on this machine, {data}):")
     lines.append("  Brevitas = numpy dataflow: " + (
         _count(verify) + (f", top-1 accuracy {verify['accuracy_dataflow']:.2%}"
                                         if "accuracy_dataflow" in verify else "")

@@ -10,6 +10,7 @@ start-up, the notebook kernel included) that puts a finder raising ImportError f
 ``sys.meta_path``.
 """
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -99,12 +100,26 @@ def test_shipped_overlays_run_without_the_training_stack(blocked_env):
     assert done.stdout.count("ok ") >= 2
 
 
+def fresh_clone(tmp_path) -> Path:
+    """The runtime parts of a checkout, copied where no data folder is near (no shared/data)."""
+    clone = tmp_path / "clone"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".*.work")
+    for part in ("pynq_bnn", "overlays", "notebooks"):
+        shutil.copytree(REPO / part, clone / part, ignore=skip)
+    return clone
+
+
 @pytest.mark.notebooks
-def test_quickstart_notebook_runs_without_the_training_stack(blocked_env):
+def test_quickstart_notebook_runs_without_the_training_stack_or_data(blocked_env, tmp_path):
+    """A first run on a fresh machine: no torch & co., no data folder (the shipped test subset
+    is used)."""
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
 
-    path = REPO / "notebooks" / "01_quickstart.ipynb"
+    clone = fresh_clone(tmp_path)
+    blocked_env = {k: v for k, v in blocked_env.items() if k != "PYNQ_BNN_DATA"}
+    blocked_env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "block"), str(clone)])
+    path = clone / "notebooks" / "01_quickstart.ipynb"
     notebook = nbformat.read(path, as_version=4)
     # First cell: prove the kernel really has the block (a notebook importing torch would fail).
     notebook.cells.insert(0, nbformat.v4.new_code_cell(
@@ -112,7 +127,10 @@ def test_quickstart_notebook_runs_without_the_training_stack(blocked_env):
         "    pass\nelse:\n    raise AssertionError('torch importable: the block is not active')"))
     notebook.cells.append(nbformat.v4.new_code_cell(
         "import sys\nleaked = sorted(m for m in sys.modules if m.split('.')[0] in "
-        f"{BLOCKED!r})\nassert not leaked, leaked"))
+        f"{BLOCKED!r})\nassert not leaked, leaked\n"
+        "import pynq_bnn\nassert pynq_bnn.__file__.startswith("
+        f"{str(clone)!r}), pynq_bnn.__file__\n"
+        "assert data_dir is None and 'shipped subset' in test.name, (data_dir, test.name)"))
     client = NotebookClient(notebook, timeout=240, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     old = dict(os.environ)
