@@ -226,7 +226,8 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
                 if not summary.get("skipped"):  # a step skipped for lack of tools is redone
                     (ctx.work / f".{step}.stamp.json").write_text(
                         json.dumps({"key": key, "summary": summary}, default=str))
-                _notify(progress, step, "done", result.times[step])
+                _notify(progress, step, f"skipped: {summary['skipped']}" if summary.get("skipped")
+                        else "done", result.times[step])
             previous = key
             result.message = ctx.stop_message or result.message
     finally:
