@@ -64,8 +64,8 @@ def next_commands(report: dict, work: str = "<work>") -> list:
     if status["csim"] == "not run":
         commands.append(f"{base}                      # run the remaining steps")
     if status["synth"].startswith("skipped") or status["bitstream"].startswith("skipped"):
-        commands.append("export XILINX_VITIS=/tools/Xilinx/Vitis/<version> "
-                        "XILINX_VIVADO=/tools/Xilinx/Vivado/<version>   # install the tools first")
+        commands.append("export XILINX_VITIS=<Vitis install folder> "
+                        "XILINX_VIVADO=<Vivado install folder>   # install the tools first")
         commands.append(f"{base} --start synth    # Vitis HLS + Vivado -> {model}.bit / .hwh")
     if status["hls"] != "not run":
         commands.append(f"ls {work}/hls/hls {work}/hls/vivado   # the generated HLS / Vivado "
@@ -74,8 +74,8 @@ def next_commands(report: dict, work: str = "<work>") -> list:
         commands.append(f"python -c \"from pynq_bnn.driver import BNNOverlay; "
                         f"BNNOverlay('{package}', device='sim')\"   # simulated device, any PC")
         if status["bitstream"].startswith("done") or status["bitstream"] == "cached":
-            commands.append(f"scp -r {package} xilinx@pynq:/home/xilinx/overlays/   # on the "
-                            "board: BNNOverlay(path) programs the PL")
+            commands.append(f"scp -r {package} xilinx@<board>:overlays/   # on the board: "
+                            "BNNOverlay(path) programs the PL")
     return commands
 
 
