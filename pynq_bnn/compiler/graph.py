@@ -130,6 +130,7 @@ class DataflowGraph:
 def _atomic_write(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600: a board's Jupyter user must read packages
         with os.fdopen(fd, "wb") as handle:
             write(handle)
         os.replace(tmp, path)

@@ -101,3 +101,11 @@ def test_summary_of_a_stopped_or_failed_build():
     commands = next_commands(report)
     assert not any("--start synth" in c for c in commands)
     assert any(c.startswith("python build/build_overlay.py --model cnv ") for c in commands)
+
+
+def test_saved_graph_files_are_readable_by_every_user(tmp_path):
+    from pynq_bnn.compiler import load_graph, save_graph
+
+    save_graph(load_graph(REPO_ROOT / "overlays" / "lfc"), tmp_path)
+    for name in ("graph.json", "params.npz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
