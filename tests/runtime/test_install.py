@@ -4,6 +4,7 @@
 training / build stack; the extras bring the rest. The slow test installs the project into a
 fresh plain venv (no system site-packages) and runs every shipped overlay on the simulated device
 there."""
+import os
 import re
 import runpy
 import subprocess
@@ -73,6 +74,9 @@ VENV_SCRIPT = textwrap.dedent('''
             expect = np.asarray(execute(load_graph(package.parent), images))[:, :top.shape[1]]
             np.testing.assert_array_equal(top, expect)
         print("ok", package.parent.name)
+    from pynq_bnn.data import load_dataset
+    test = load_dataset("cifar10", "test")  # no data folder: the subset shipped in the wheel
+    assert len(test) == 1000 and "shipped subset" in test.name, test.name
 ''')
 
 
@@ -88,7 +92,8 @@ def test_runtime_installs_alone_into_a_fresh_venv(tmp_path):
     if install.returncode and "Could not find a version" in install.stderr + install.stdout:
         pytest.skip(f"package index unreachable: {install.stderr[-300:]}")
     assert install.returncode == 0, install.stdout + install.stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("PYNQ_BNN_DATA", "PYTHONPATH")}
     run = subprocess.run([str(python), "-c", VENV_SCRIPT, str(REPO / "overlays")],
-                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("ok ") >= 2
