@@ -7,6 +7,7 @@ there."""
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -87,7 +88,13 @@ def test_runtime_installs_alone_into_a_fresh_venv(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", str(REPO)],
+    source = tmp_path / "src"  # a copy: pip's in-tree build would write build/lib/ here
+    for part in ("pynq_bnn", "notebooks"):
+        shutil.copytree(REPO / part, source / part,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for part in ("setup.py", "README.md"):
+        shutil.copy(REPO / part, source / part)
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", str(source)],
                              capture_output=True, text=True, timeout=900, cwd=tmp_path)
     if install.returncode and "Could not find a version" in install.stderr + install.stdout:
         pytest.skip(f"package index unreachable: {install.stderr[-300:]}")
