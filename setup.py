@@ -2,8 +2,12 @@
 # Copyright (c) 2026 the pynq_bnn developers
 """Packaging for pynq_bnn.
 
-Install torch first (``pip install torch==2.13.0``): a looser torch requirement resolved by pip can
-pull several GB of CUDA packages. The ``dev`` extra adds what the tests and notebooks need.
+``pip install pynq_bnn`` installs the runtime only (numpy + pynq: driver, graph loading and numpy
+execution, simulated device) - what a PYNQ board needs. Extras: ``[camera]``, ``[notebooks]``,
+``[train]`` (torch, brevitas), ``[build]`` (train + onnx, qonnx, hls4ml: export, compile, csim),
+``[dev]`` (all of it + the test tools). Install torch first (``pip install torch==2.13.0``, or the
+CPU-only wheel from https://download.pytorch.org/whl/cpu): a looser torch requirement resolved by
+pip can pull several GB of CUDA packages.
 """
 import shutil
 from pathlib import Path
@@ -23,27 +27,35 @@ class BuildPyWithNotebooks(build_py):
         for notebook in sorted(Path("notebooks").glob("*.ipynb")):
             shutil.copy2(notebook, target / notebook.name)
 
+# What a PYNQ board (or a laptop running the simulated device) needs: the driver, graph loading
+# and numpy execution, packing and the notebooks' lookups. pynq gets a lower bound only, so the
+# board image's own pynq is used as it is (never re-pinned; pynq 4.0.0 is an sdist).
 INSTALL_REQUIRES = [
-    "torch==2.13.0",
     "numpy>=1.26,<2",
+    "pynq>=3.0",
+]
+
+EXTRAS = {
+    # The live camera demo (OpenCV capture, one image widget updated in place).
+    "camera": ["opencv-python-headless==4.11.0.86", "ipywidgets"],
+    # Plots in the notebooks, training curves, the build's per-layer chart.
+    "notebooks": ["matplotlib", "ipywidgets"],
+    # Quantization-aware training and evaluation (install torch first, see the README).
+    "train": ["torch==2.13.0", "brevitas==0.13.4", "matplotlib", "tqdm"],
+}
+# Export + compile + HLS generation and csim (needs the trained model, hence "train").
+EXTRAS["build"] = EXTRAS["train"] + [
     "onnx==1.22.0",
     "onnxoptimizer",
     "onnxscript",
     "onnxruntime",
     "ml_dtypes==0.5.4",
     "protobuf>=5.29,<5.30",
-    "brevitas==0.13.4",
     "qonnx==1.0.0",
-    "pynq==4.0.0",
-    "matplotlib",
-    "opencv-python-headless==4.11.0.86",
-    "tqdm",
     "jinja2",
-    "ipywidgets",  # the live camera demo updates one image widget in place
     "hls4ml==1.3.0",  # ships the Apache-2.0 ap_types headers used for g++ csim
 ]
-
-DEV_REQUIRES = [
+EXTRAS["dev"] = sorted(set(EXTRAS["build"] + EXTRAS["camera"] + EXTRAS["notebooks"] + [
     "pytest",
     "pytest-xdist",
     "hypothesis",
@@ -51,7 +63,7 @@ DEV_REQUIRES = [
     "nbformat",
     "nbclient",
     "ipykernel",
-]
+]))
 
 setup(
     name="pynq_bnn",
@@ -67,10 +79,11 @@ setup(
             "compiler/templates/**/*",
             "compiler/hls/**/*",
             "zoo/pretrained/*",
+            "data/subset/*",
         ]
     },
     install_requires=INSTALL_REQUIRES,
-    extras_require={"dev": DEV_REQUIRES},
+    extras_require=EXTRAS,
     cmdclass={"build_py": BuildPyWithNotebooks},
     entry_points={
         "pynq.notebooks": ["pynq_bnn = pynq_bnn.notebooks"],

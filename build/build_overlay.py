@@ -69,11 +69,18 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; no package was written", file=sys.stderr)
         return 130
-    if result.message:
-        print(result.message)
-    if result.package:
-        print(f"overlay package: {result.package}")
+    print(final_summary(config, result))
     return 0
+
+
+def final_summary(config, result) -> str:
+    """The build summary with this machine's real paths (``summary.txt`` has placeholders)."""
+    from pynq_bnn.compiler.package_contents import build_report
+    from pynq_bnn.compiler.summary import render_summary
+
+    report = build_report(config, result, config.work, portable_paths=False)
+    report["package"] = str(result.package) if result.package else None
+    return render_summary(report, work=str(config.work))
 
 
 if __name__ == "__main__":

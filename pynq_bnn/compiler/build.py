@@ -17,7 +17,6 @@ the csim-verified overlay (no ``.bit``) and says how to get the tools.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -28,7 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pynq_bnn.compiler.build_steps import STEPS, VerificationFailed, copy_tree, file_sha256
+from pynq_bnn.compiler.build_data import check_build_data
+from pynq_bnn.compiler.build_steps import STEPS, VerificationFailed, file_sha256
 
 __all__ = ["BuildConfig", "BuildResult", "BuildError", "STEP_ORDER", "build_overlay",
            "VerificationFailed"]
@@ -183,6 +183,7 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
         VerificationFailed: an equivalence check failed; nothing was packaged.
     """
     config.validate()
+    check_build_data(config)  # a missing/corrupt data folder fails now, not after compile
     ctx = _Context(config)
     ctx.work.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(ctx.work / "build.log")
@@ -225,7 +226,8 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
                 if not summary.get("skipped"):  # a step skipped for lack of tools is redone
                     (ctx.work / f".{step}.stamp.json").write_text(
                         json.dumps({"key": key, "summary": summary}, default=str))
-                _notify(progress, step, "done", result.times[step])
+                _notify(progress, step, f"skipped: {summary['skipped']}" if summary.get("skipped")
+                        else "done", result.times[step])
             previous = key
             result.message = ctx.stop_message or result.message
     finally:
@@ -243,6 +245,7 @@ def _notify(progress, step, status, seconds) -> None:
 def _package(ctx: _Context, result: BuildResult) -> Path:
     """Assemble ``overlays/<model>/`` in a temp folder beside it, then rename."""
     from pynq_bnn.compiler import load_graph
+    from pynq_bnn.compiler.package_contents import write_contents
     from pynq_bnn.driver.package import make_package
 
     cfg = ctx.config
@@ -267,14 +270,8 @@ def _package(ctx: _Context, result: BuildResult) -> Path:
         spec = json.loads(spec_path.read_text())
         spec["ip_control"] = "ap_ctrl_hs"  # bnn_top: ap_ctrl_hs + num_images (CONTRACT.md §2)
         spec_path.write_text(json.dumps(spec, indent=2) + "\n")
-        copy_tree(ctx.work / "hls" / "hls", tmp / "hls", skip=("csim/tb", "bnn_hls"))
-        copy_tree(vivado, tmp / "vivado", skip=("project",))
-        report = {"model": cfg.model, "config": dataclasses.asdict(cfg), "steps": result.steps,
-                  "step_seconds": result.times, "cached_steps": result.cached,
-                  "message": result.message}
-        (tmp / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-        if (ctx.work / "build.log").is_file():
-            shutil.copy2(ctx.work / "build.log", tmp / "build.log")
+        # report.json (+ summary), portable paths, 0644/0755; HLS/Vivado projects stay in work/
+        write_contents(tmp, cfg, result, ctx.work)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, old)

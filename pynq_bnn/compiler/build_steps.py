@@ -128,6 +128,7 @@ def _test_images(ctx, count: int):
     if not dataset:
         raise ValueError(f"model config of {ctx.config.model!r} names no dataset")
     data = load_dataset(dataset, "test", ctx.config.data_dir)
+    ctx.cache["data_name"] = data.name
     count = min(int(count), len(data.labels))
     return data.images[:count], data.labels[:count].astype(np.int64), data.classes
 
@@ -164,6 +165,7 @@ def step_verify(ctx) -> dict:
     result = {"images": int(len(images)), "mismatches": int(mismatch.size),
               "float_ties": int(((torch_top1 != hw_top1) & tied).sum()),
               "first_mismatches": mismatch[:10].tolist(),
+              "data": ctx.cache["data_name"],
               "accuracy_brevitas": float((torch_top1 == labels).mean()),
               "accuracy_dataflow": float((hw_top1 == labels).mean())}
     if mismatch.size:
@@ -192,7 +194,7 @@ def step_csim(ctx) -> dict:
         raise VerificationFailed(f"HLS csim differs from the numpy graph on {report.mismatches} "
                                  f"of {report.images} images "
                                  f"(first: {report.mismatch_indices[:10]})")
-    return report.as_dict()
+    return {**report.as_dict(), "data": ctx.cache["data_name"]}
 
 
 def step_synth(ctx) -> dict:

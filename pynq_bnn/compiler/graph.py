@@ -10,6 +10,9 @@ named streams. The accelerator input is a uint8 NHWC image stream (``input_name`
 On disk (``save_graph``): ``graph.json`` holds ``format_version``, input/output names, the input
 shape and type, ``meta`` and every layer's ``to_dict()``; ``params.npz`` holds every layer array
 under ``"<layer name>/<param name>"``. Both files are written atomically (temp file + rename).
+
+Loading needs numpy only: layer kinds are found through the HW layer registry
+(:func:`pynq_bnn.compiler.hw.base.layer_class`), never through the QONNX lowering.
 """
 from __future__ import annotations
 
@@ -127,6 +130,7 @@ class DataflowGraph:
 def _atomic_write(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600: a board's Jupyter user must read packages
         with os.fdopen(fd, "wb") as handle:
             write(handle)
         os.replace(tmp, path)
@@ -162,8 +166,6 @@ def load_graph(directory) -> DataflowGraph:
         GraphFormatError: a file is missing or corrupt, the format version is unknown, a layer
             kind is unknown or a layer's parameters are missing.
     """
-    import pynq_bnn.compiler.lower  # noqa: F401  (registers every HW layer kind)
-
     directory = Path(directory)
     json_path, npz_path = directory / "graph.json", directory / "params.npz"
     for path in (json_path, npz_path):

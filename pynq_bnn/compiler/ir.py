@@ -9,7 +9,6 @@ passes short; none of them copies the model.
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper
 
 __all__ = ["UnsupportedGraphError", "GraphFormatError", "initializer", "consumers", "producer",
            "single_consumer", "attr", "is_scalar", "replace_tensor_uses", "remove_node",
@@ -64,6 +63,8 @@ def single_consumer(model, name: str):
 
 def attr(node, name: str, default=None):
     """Value of attribute ``name`` of an ONNX node (ints/floats/lists/strings decoded)."""
+    from onnx import helper  # imported here: the runtime imports this module without onnx
+
     for a in node.attribute:
         if a.name == name:
             value = helper.get_attribute_value(a)

@@ -4,7 +4,7 @@
 
 The data directory holds ``mnist/`` (IDX ``.gz`` files) and ``cifar10/cifar-10-batches-bin/``
 (the binary version), as in the project's shared data folder. It is given as an argument or by
-the ``PYNQ_BNN_DATA`` environment variable. Nothing is ever downloaded.
+the ``PYNQ_BNN_DATA`` environment variable (``python -m pynq_bnn.data download`` fills one).
 """
 import hashlib
 import os
@@ -64,7 +64,8 @@ def resolve_data_dir(data_dir=None) -> Path:
     chosen = data_dir if data_dir is not None else os.environ.get(DATA_ENV)
     if chosen is None:
         raise DataError(f"no data directory given: pass data_dir=/--data-dir or set {DATA_ENV} to a "
-                        "folder holding mnist/ and cifar10/cifar-10-batches-bin/")
+                        "folder holding mnist/ and cifar10/cifar-10-batches-bin/ (get them with "
+                        "`python -m pynq_bnn.data download --dest DIR`)")
     path = Path(chosen).expanduser()
     if not path.is_dir():
         raise DataError(f"data directory {path} does not exist")

@@ -86,7 +86,8 @@ def deliver_notebooks(device_name, src_path, dst_path, name, folder=False,
 
 
 def find_data_dir():
-    """``$PYNQ_BNN_DATA``, else ``shared/data`` beside or above the working directory/checkout."""
+    """``$PYNQ_BNN_DATA``, else ``shared/data`` beside or above the working directory/checkout,
+    else None (``load_dataset`` then uses the test subset shipped with pynq_bnn)."""
     env = os.environ.get("PYNQ_BNN_DATA")
     candidates = [Path(env)] if env else []
     for base in (Path.cwd(), _PACKAGE_DIR.parent):
@@ -95,8 +96,7 @@ def find_data_dir():
     for path in candidates:
         if (path / "cifar10").is_dir() or (path / "mnist").is_dir():
             return path.resolve()
-    raise FileNotFoundError("dataset folder not found: set PYNQ_BNN_DATA to the folder holding "
-                            "mnist/ and cifar10/")
+    return None
 
 
 def find_overlay(input_shape=(32, 32, 3), prefer=OVERLAY_PREFERENCE):

@@ -51,10 +51,25 @@ def test_build_packages_verified_overlay_and_caches(tiny_config):
     out = Path(tiny_config.out)
     assert result.package == out
     assert "Vitis HLS/Vivado not found" in result.message
-    for name in ("accelerator.json", "graph.json", "params.npz", "report.json", "build.log",
-                 "hls/src/bnn_top.cpp", "hls/Makefile", "vivado/vivado.tcl"):
+    assert ("synth", "skipped: Vitis HLS not found") in seen and ("synth", "done") not in seen
+    for name in ("accelerator.json", "graph.json", "params.npz", "report.json", "summary.txt",
+                 "layers.png"):
         assert (out / name).is_file(), name
     assert not (out / "lfc.bit").exists()
+    # HLS / Vivado projects stay in the work folder (generated on demand, never packaged)
+    assert not (out / "hls").exists() and not (out / "vivado").exists()
+    work = Path(tiny_config.work)
+    assert (work / "hls" / "hls" / "src" / "bnn_top.cpp").is_file()
+    # readable by every user, no path of this machine in any file
+    assert {oct(p.stat().st_mode & 0o777) for p in out.iterdir()} == {"0o644"}
+    assert out.stat().st_mode & 0o777 == 0o755
+    for path in out.iterdir():
+        if path.suffix in (".json", ".txt"):
+            text = path.read_text()
+            assert str(tmp_root(tiny_config)) not in text and str(REPO) not in text, path.name
+    summary = (out / "summary.txt").read_text()
+    assert "64/64 images identical" in summary and "16/16 images identical" in summary
+    assert "skipped: no Vitis HLS" in summary and "--start synth" in summary
     from pynq_bnn.driver.spec import load_spec
 
     spec = load_spec(out)
@@ -73,6 +88,19 @@ def test_build_packages_verified_overlay_and_caches(tiny_config):
     more = build_overlay(BuildConfig(**{**tiny_config.__dict__, "csim_images": 8}))
     assert "csim" not in more.cached and "hls" in more.cached
     print({step: result.times.get(step) for step in result.times})
+
+
+def tmp_root(config) -> Path:
+    return Path(config.out).parents[1]
+
+
+@pytest.mark.slow
+def test_stop_hls_writes_the_projects_to_the_work_folder_only(tiny_config):
+    result = build_overlay(BuildConfig(**{**tiny_config.__dict__, "stop": "hls"}))
+    assert result.package is None and not Path(tiny_config.out).exists()
+    project = Path(tiny_config.work) / "hls"
+    assert (project / "hls" / "src" / "bnn_top.cpp").is_file()
+    assert (project / "vivado" / "vivado.tcl").is_file()
 
 
 @pytest.mark.slow

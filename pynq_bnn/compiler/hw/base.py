@@ -4,8 +4,12 @@
 
 How to write a HW layer
 -----------------------
-1. Subclass :class:`HWLayer` with a ``kind`` keyword: ``class MVAU(HWLayer, kind="MVAU")``. The
-   class registers itself; generic code looks layers up with :func:`layer_class`.
+1. Subclass :class:`HWLayer` with a ``kind`` keyword: ``class MVAU(HWLayer, kind="MVAU")``, in
+   a module of ``pynq_bnn/compiler/hw/``. The class registers itself; generic code looks layers
+   up with :func:`layer_class`, which imports every module of the package on a miss
+   (:func:`pynq_bnn.compiler.hw.load_layer_kinds`), so loading a graph needs no other list of
+   kinds. Import only numpy and ``pynq_bnn.compiler.{hw,cost}`` at module level (the runtime
+   loads graphs on a board without onnx/qonnx/torch).
 2. Declare ``ATTRS``: a tuple of :class:`Attr` (name, type, default, doc). Attributes are plain
    JSON values (ints, strings, lists); the folding is part of them (``PE``/``SIMD``).
    Arrays (weights, thresholds) live in ``self.params`` (``dict[str, np.ndarray]``) and are saved
@@ -201,6 +205,10 @@ class HWLayer:
 
 def layer_class(kind: str) -> type:
     """The registered :class:`HWLayer` subclass for ``kind`` (clear error when unknown)."""
+    if kind not in LAYER_KINDS:
+        from pynq_bnn.compiler.hw import load_layer_kinds
+
+        load_layer_kinds()  # a kind whose module was not imported yet (e.g. in load_graph)
     try:
         return LAYER_KINDS[kind]
     except KeyError:

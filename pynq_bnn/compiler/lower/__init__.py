@@ -24,21 +24,14 @@ How to add a lowering rule (engineers C2/C3 and anyone extending the compiler)
    :class:`~pynq_bnn.compiler.ir.UnsupportedGraphError` (node, reason) for shapes/attributes the
    layer cannot implement.
 3. Append an instance to :data:`RULES` below (earlier rules win; put specific patterns before the
-   generic ``ThresholdingRule`` / ``MatMulRule`` / ``ConvRule`` if they overlap) and import the
-   rule module here so its HW layer registers (``load_graph`` imports this package).
+   generic ``ThresholdingRule`` / ``MatMulRule`` / ``ConvRule`` if they overlap). HW layer kinds
+   register from ``pynq_bnn/compiler/hw/`` (``load_graph`` never imports this package).
 4. Add ``tests/compiler/test_lower_<rule>.py``.
 
 Rules run in graph order over the streamlined model: every node must be consumed by exactly one
 rule; a node left over raises ``UnsupportedGraphError`` naming it. The graph input is the uint8
 pixel stream (channels last); the graph output (integer scores) gets a LabelSelect.
 """
-# HW layer kinds that no rule module below imports: register them for ``load_graph``.
-from pynq_bnn.compiler.hw import asd as _asd  # noqa: F401
-from pynq_bnn.compiler.hw import avgpool as _avgpool  # noqa: F401
-from pynq_bnn.compiler.hw import frac_mvau as _frac_mvau  # noqa: F401
-from pynq_bnn.compiler.hw import label_select as _label_select  # noqa: F401
-from pynq_bnn.compiler.hw import requantize as _requantize  # noqa: F401
-from pynq_bnn.compiler.hw import residual as _residual  # noqa: F401
 from pynq_bnn.compiler.lower.base import LoweringContext, LoweringRule, StreamInfo, lower_model
 from pynq_bnn.compiler.lower.bitplane import BitPlaneRule
 from pynq_bnn.compiler.lower.fracbnn import FRACBNN_FALLBACK_RULES, FRACBNN_RULES
