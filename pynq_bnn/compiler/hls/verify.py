@@ -75,6 +75,8 @@ def build_csim(project, timeout: float = 1800.0) -> Path:
     if exe.is_file() and stamp.is_file() and stamp.read_text().strip() == digest.hexdigest():
         return exe
     stamp.unlink(missing_ok=True)
+    for stale in exe.parent.glob("tb.partial-*"):  # left by a compile that was killed
+        stale.unlink(missing_ok=True)
     t0 = time.monotonic()
     partial = exe.with_name(f"tb.partial-{os.getpid()}")
     try:
