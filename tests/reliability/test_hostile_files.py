@@ -217,3 +217,21 @@ def test_data_dir_that_is_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(DataError, match="does not exist"):
         load_dataset("mnist", "test", str(tmp_path / "f"))
+
+
+# --- compiler input files --------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["empty", "not-onnx", "truncated-export"])
+def test_bad_onnx_file_names_the_file(kind, golden, tmp_path):
+    from pynq_bnn.compiler import compile_qonnx
+
+    path = tmp_path / "model.onnx"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "not-onnx":
+        path.write_text("name,value\nlfc,1\n")
+    else:
+        data = (golden / ".lfc.work" / "export" / "model.onnx").read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=str(path)):
+        compile_qonnx(path)
