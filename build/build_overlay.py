@@ -70,6 +70,11 @@ def main(argv=None) -> int:
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # e.g. the disk filled up outside a step
+        from pynq_bnn.utils.validate import os_error_message
+
+        print(f"build failed: {os_error_message(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; no package was written", file=sys.stderr)
         return 130

@@ -292,6 +292,8 @@ def preflight(config: BuildConfig, ctx: "_Context" = None) -> None:
             load_dataset(model.config.get("dataset"), "test", config.data_dir)
     except (InputError, CheckpointError, DataError) as err:
         raise BuildInputError(str(err)) from None
+    except OSError as err:  # an unreadable checkpoint, data file or folder
+        raise BuildInputError(_os_message(err)) from None
 
 
 def build_overlay(config: BuildConfig, progress=None) -> BuildResult:

@@ -66,6 +66,9 @@ def resolve_data_dir(data_dir=None) -> Path:
         raise DataError(f"no data directory given: pass data_dir=/--data-dir or set {DATA_ENV} to a "
                         "folder holding mnist/ and cifar10/cifar-10-batches-bin/")
     path = Path(chosen).expanduser()
+    if path.exists() and not path.is_dir():
+        raise DataError(f"data directory {path} is a file, not a folder; pass the folder holding "
+                        "mnist/ and cifar10/")
     if not path.is_dir():
         raise DataError(f"data directory {path} does not exist")
     return path

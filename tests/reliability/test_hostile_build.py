@@ -157,3 +157,14 @@ def test_folding_values_must_be_whole_numbers_in_the_api():
     with pytest.raises(FoldingError, match="whole number"):
         apply_folding([Layer()], {"mvau_0": {"PE": 4.9}}, validate=False)
     apply_folding([Layer()], json.loads('{"mvau_0": {"PE": 4}}'), validate=False)
+
+
+def test_unreadable_data_is_reported_before_any_step(build_cli, tiny_ckpt, data_dir, tmp_path,
+                                                     capsys, monkeypatch):
+    def unreadable(name, split, folder=None, **kw):
+        raise PermissionError(13, "Permission denied", f"{folder}/mnist/t10k-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr("pynq_bnn.data.load_dataset", unreadable)
+    rc = call(build_cli.main, _argv(tiny_ckpt, data_dir, tmp_path, {}))
+    assert_clear_error(rc, capsys.readouterr().err, match="permission denied")
+    assert not (tmp_path / "overlays").exists()

@@ -215,7 +215,7 @@ def test_oversized_cifar_file_is_not_read(tmp_path):
 
 def test_data_dir_that_is_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(DataError, match="does not exist"):
+    with pytest.raises(DataError, match="is a file, not a folder"):
         load_dataset("mnist", "test", str(tmp_path / "f"))
 
 
