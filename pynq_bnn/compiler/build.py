@@ -307,17 +307,18 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
     """
     ctx = _Context(config)
     preflight(config, ctx)
-    lock = package_io.output_lock(config.out_dir)
+    locks = [package_io.output_lock(config.out_dir), package_io.work_lock(ctx.work)]
     try:
-        lock.acquire()
+        locks[0].acquire()
+        package_io.claim_work_dir(ctx.work)  # marked before its lock file appears in it
+        locks[1].acquire()
+        package_io.recover(config.out_dir)
+        return _run_steps(ctx, config, progress)
     except LockedError as err:
         raise BuildInputError(str(err)) from None
-    try:
-        package_io.recover(config.out_dir)
-        package_io.claim_work_dir(ctx.work)
-        return _run_steps(ctx, config, progress)
     finally:
-        lock.release()
+        for lock in reversed(locks):
+            lock.release()
 
 
 def _run_steps(ctx: "_Context", config: BuildConfig, progress) -> BuildResult:

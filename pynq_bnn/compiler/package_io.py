@@ -31,7 +31,7 @@ from pynq_bnn.utils.validate import InputError
 
 __all__ = ["PACKAGE_MARKER", "WORK_MARKER", "OutputError", "is_package", "is_work_dir",
            "check_output", "claim_work_dir", "staging_dir", "mark_complete", "swap_in",
-           "discard", "recover", "output_lock", "LockedError"]
+           "discard", "recover", "output_lock", "work_lock", "LockedError"]
 
 log = logging.getLogger(__name__)
 
@@ -204,3 +204,8 @@ def recover(out: Path) -> list:
 def output_lock(out: Path) -> FileLock:
     """The lock serialising builds into ``out`` (``.<name>.lock`` beside it)."""
     return FileLock(out.parent / f".{out.name}.lock", f"is building into {out}")
+
+
+def work_lock(work: Path) -> FileLock:
+    """The lock serialising builds using the work folder ``work`` (``.lock`` inside it)."""
+    return FileLock(work / ".lock", f"is using the work folder {work}")

@@ -220,3 +220,18 @@ def test_concurrent_build_into_same_folder_is_refused(overlays, tiny_ckpt, data_
     assert call(build_cli.main, argv) == 0
     spec = json.loads((out / "accelerator.json").read_text())
     assert spec["clock_mhz"] == 120.0 and leftovers(overlays) == []
+
+
+def test_concurrent_builds_sharing_a_work_folder_are_refused(overlays, tiny_ckpt, data_dir):
+    """Two outputs, one --work-dir: the second build stops instead of mixing the caches."""
+    from pynq_bnn.compiler.build import BuildInputError
+
+    work = overlays / ".lfc.work"
+    holder = package_io.work_lock(work).acquire()
+    try:
+        with pytest.raises(BuildInputError, match="work folder"):
+            build_overlay(build_config(tiny_ckpt, overlays / "other", data_dir,
+                                       work_dir=str(work)))
+    finally:
+        holder.release()
+    assert not (overlays / "other").exists() and leftovers(overlays) == []
