@@ -321,9 +321,13 @@ def pretrained_path(name: str) -> Path:
     """
     manifest = pretrained_manifest()
     if name not in manifest:
+        import difflib
+
         shipped = ", ".join(sorted(manifest)) or "none"
-        raise CheckpointError(f"no shipped checkpoint named {name!r} (shipped: {shipped}); train "
-                              f"one with python -m pynq_bnn.train --model {name} ...")
+        close = difflib.get_close_matches(name, sorted(manifest), n=1, cutoff=0.4)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CheckpointError(f"no shipped checkpoint named {name!r}; {hint}(shipped: {shipped}); "
+                              f"or give a checkpoint file path")
     entry = manifest[name]
     path = PRETRAINED_DIR / entry["file"]
     if not path.is_file():

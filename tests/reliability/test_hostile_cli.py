@@ -70,7 +70,7 @@ EVAL_CASES = [
     ("batch-size-zero", ["--batch-size", "0"], "--batch-size"),
     ("device-tpu9", ["--device", "tpu9"], "unknown --device"),
     ("out-is-file", ["--out", "{tmp}/file"], "is a file"),
-    ("checkpoint-unknown-name", ["--checkpoint", "lcf"], "no shipped checkpoint"),
+    ("checkpoint-unknown-name", ["--checkpoint", "lcf"], "did you mean 'lfc'"),
 ]
 
 
