@@ -313,6 +313,7 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
         package_io.claim_work_dir(ctx.work)  # marked before its lock file appears in it
         locks[1].acquire()
         package_io.recover(config.out_dir)
+        package_io.clean_work_leftovers(ctx.work)
         return _run_steps(ctx, config, progress)
     except LockedError as err:
         raise BuildInputError(str(err)) from None

@@ -31,7 +31,7 @@ from pynq_bnn.utils.validate import InputError
 
 __all__ = ["PACKAGE_MARKER", "WORK_MARKER", "OutputError", "is_package", "is_work_dir",
            "check_output", "claim_work_dir", "staging_dir", "mark_complete", "swap_in",
-           "discard", "recover", "output_lock", "work_lock", "LockedError"]
+           "discard", "recover", "clean_work_leftovers", "output_lock", "work_lock", "LockedError"]
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,27 @@ def claim_work_dir(work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     if not _marker_ok(work, WORK_MARKER, "pynq_bnn.work"):
         _write_marker(work, WORK_MARKER, "pynq_bnn.work")
+
+
+def clean_work_leftovers(work: Path) -> list:
+    """Remove temporaries that killed steps left at the top of the work folder (``.hls.tmp-*``,
+    ``.hls.old-*``, ``.<stamp>.<pid>.*.tmp``); call with the work folder's lock held, when no
+    other build can be writing there.
+
+    Returns:
+        The names removed.
+    """
+    removed = []
+    for entry in work.iterdir() if work.is_dir() else ():
+        name = entry.name
+        if name.startswith(".") and (".tmp" in name or ".old-" in name) \
+                and not entry.is_symlink():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(name)
+    return removed
 
 
 def staging_dir(out: Path) -> Path:

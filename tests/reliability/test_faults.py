@@ -235,3 +235,36 @@ def test_concurrent_builds_sharing_a_work_folder_are_refused(overlays, tiny_ckpt
     finally:
         holder.release()
     assert not (overlays / "other").exists() and leftovers(overlays) == []
+
+
+def test_killed_step_temporaries_in_work_folder_are_cleaned(overlays, tiny_ckpt, data_dir):
+    work = overlays / ".lfc.work"
+    (work / ".hls.tmp-k1ll3d").mkdir()
+    (work / ".hls.tmp-k1ll3d" / "bnn_top.cpp").write_text("half")
+    (work / ".hls.old-999999").mkdir()
+    (work / ".fold.stamp.json.999999.x.tmp").write_text("{")
+    build_overlay(_config(overlays, tiny_ckpt, data_dir))
+    assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == sorted(
+        [".pynq_bnn_work.json"] + [f".{s}.stamp.json" for s in
+                                   ("load", "export", "compile", "fold", "estimate", "verify",
+                                    "hls", "csim")])
+
+
+def test_kill_mid_export_then_next_export_cleans(tmp_path, monkeypatch):
+    from pynq_bnn.export import export_qonnx, qonnx_export
+
+    from .conftest import tiny_lfc
+
+    target = tmp_path / "m.onnx"
+    (tmp_path / "keep.txt").write_text("user file")
+
+    def trigger():
+        def killed(exporter, model, example, raw, **kw):
+            Path(raw).write_bytes(b"partial onnx")
+            kill_self()
+        monkeypatch.setattr(qonnx_export, "_brevitas_export", killed)
+
+    run_killed(lambda: export_qonnx(tiny_lfc(), target), trigger)
+    assert not target.exists() and len(list(tmp_path.glob(".export.*"))) == 1
+    export_qonnx(tiny_lfc(), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "m.onnx"]
