@@ -42,7 +42,13 @@ def _isolate(mp) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_build(monkeypatch):
+    import logging
+
     _isolate(monkeypatch)
+    # A CLI called in-process by an earlier test may have left a root handler on that test's
+    # (now closed) captured stderr; each CLI here configures logging afresh.
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
 
 
 def tiny_lfc(seed: int = 0):
