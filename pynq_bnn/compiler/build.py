@@ -98,9 +98,9 @@ class BuildConfig:
         """Check every field (names, ranges, files); raise :class:`BuildInputError`."""
         try:
             self._validate()
-        except BuildError:
+        except BuildInputError:
             raise
-        except (InputError, KeyError) as err:
+        except (BuildError, InputError, KeyError) as err:
             raise BuildInputError(str(err)) from None
         return self
 
