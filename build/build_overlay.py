@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pynq_bnn.compiler.build import STEP_ORDER, BuildConfig, BuildError, build_overlay  # noqa: E402
+from pynq_bnn.utils.validate import InputError  # noqa: E402
 from pynq_bnn.compiler.build_steps import VerificationFailed  # noqa: E402
 
 
@@ -60,11 +61,19 @@ def main(argv=None) -> int:
 
     try:
         result = build_overlay(config, progress=progress)
+    except InputError as exc:  # bad option, output folder, checkpoint or data: nothing ran
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except VerificationFailed as exc:
         print(f"VERIFICATION FAILED, nothing packaged: {exc}", file=sys.stderr)
         return 2
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. the disk filled up outside a step
+        from pynq_bnn.utils.validate import os_error_message
+
+        print(f"build failed: {os_error_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; no package was written", file=sys.stderr)

@@ -13,6 +13,12 @@ A checkpoint is a ``torch.save``-d dict::
 It only holds tensors and plain Python values, so it loads with ``torch.load(weights_only=True)``
 (no arbitrary code runs when a checkpoint is opened).
 
+A checkpoint is untrusted input: the file size, every packed weight's shape and bit count (exact:
+``ceil(count / 8)`` bytes, checked before unpacking) and the total parameter count are limited
+*before* anything is allocated; the model a config describes is first built on PyTorch's ``meta``
+device (no memory) and compared key by key, shape by shape, with the stored state dict; NaN or
+infinite weights are refused on load and never written on save.
+
 Compact checkpoints (``compact=True``, the format of the shipped models): a binary weight only
 reaches the exported graph and the hardware as the sign of its quantized value (``sign(w)``;
 ``sign(w + shift)`` for SD-BNN's WSD) — the weight bits of an XNOR-popcount MVAU. Each such
@@ -47,6 +53,9 @@ log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = "pynq_bnn.checkpoint"
 CHECKPOINT_VERSION = 1
 REQUIRED_KEYS = ("format", "version", "config", "state_dict", "metrics", "epoch")
+MAX_CHECKPOINT_BYTES = 2 << 30  # 2 GiB: the largest preset's full checkpoint is ~35 MB
+MAX_PARAMETERS = 1 << 26  # 67 M elements (268 MB as float32); the largest preset has ~3 M
+MAX_CONFIG_INT = 1 << 20  # no layer width / channel count of a preset comes near
 PRETRAINED_DIR = Path(__file__).resolve().parent / "zoo" / "pretrained"
 
 
@@ -90,18 +99,59 @@ def _pack_binary_weights(model, state_dict: dict) -> dict:
 
 
 def _unpack_binary_weights(packed: dict, state_dict: dict, path) -> None:
+    if not isinstance(packed, dict):
+        raise CheckpointError(f"{path}: corrupt packed weights (not a dict)")
+    total = 0
     for key, entry in packed.items():
         try:
-            shape = [int(s) for s in entry["shape"]]
-            count = math.prod(shape)
-            bits = np.unpackbits(entry["bits"].numpy(), count=count)
+            shape = [_whole(s) for s in entry["shape"]]
+            bits = entry["bits"]
+            if not isinstance(bits, torch.Tensor) or bits.dtype != torch.uint8 or bits.dim() != 1:
+                raise ValueError("bits must be a 1-D uint8 tensor")
         except Exception as err:
             raise CheckpointError(f"{path}: corrupt packed weight {key!r} ({err})") from None
-        if bits.size != count:
-            raise CheckpointError(f"{path}: packed weight {key!r} holds {bits.size} bits, "
-                                  f"shape {shape} needs {count}")
-        state_dict[key] = torch.from_numpy(np.where(bits.reshape(shape) == 1, 1.0, -1.0)
+        if len(shape) > 8 or any(s < 1 for s in shape):
+            raise CheckpointError(f"{path}: packed weight {key!r} has an invalid shape {shape}")
+        count = math.prod(shape)
+        total += count
+        if total > MAX_PARAMETERS:
+            raise CheckpointError(f"{path}: packed weights of more than {MAX_PARAMETERS} "
+                                  "elements; not a pynq_bnn model (refusing to allocate them)")
+        if bits.numel() != (count + 7) // 8:
+            raise CheckpointError(f"{path}: packed weight {key!r} holds {bits.numel()} bytes, "
+                                  f"shape {shape} needs exactly {(count + 7) // 8} (truncated or "
+                                  "corrupt checkpoint)")
+        values = np.unpackbits(bits.numpy(), count=count)
+        state_dict[key] = torch.from_numpy(np.where(values.reshape(shape) == 1, 1.0, -1.0)
                                            .astype(np.float32))
+
+
+def _whole(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"shape entry {value!r} is not an integer")
+    return value
+
+
+def _non_finite(state_dict: dict) -> list:
+    """Keys of floating-point tensors holding NaN or infinity."""
+    return sorted(k for k, v in state_dict.items()
+                  if isinstance(v, torch.Tensor) and v.is_floating_point()
+                  and not bool(torch.isfinite(v).all()))
+
+
+def _check_config_sizes(config, path, where: str = "config") -> None:
+    """Every integer in a model config is below :data:`MAX_CONFIG_INT` (checked before a model
+    is built from it)."""
+    if isinstance(config, dict):
+        for key, value in config.items():
+            _check_config_sizes(value, path, f"{where}.{key}")
+    elif isinstance(config, (list, tuple)):
+        for index, value in enumerate(config):
+            _check_config_sizes(value, path, f"{where}[{index}]")
+    elif isinstance(config, (int, float)) and not isinstance(config, bool):
+        if not math.isfinite(config) or abs(config) > MAX_CONFIG_INT:
+            raise CheckpointError(f"{path}: {where} = {config!r} is out of range for a pynq_bnn "
+                                  "model (crafted or corrupt checkpoint)")
 
 
 def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, history=None,
@@ -127,6 +177,11 @@ def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, h
     json.dumps(metrics)
     json.dumps(train_config)
     state_dict = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    bad = _non_finite(state_dict)
+    if bad:
+        raise CheckpointError(f"not writing {path}: weights {', '.join(bad[:4])} hold NaN or "
+                              "infinity (training diverged; lower --lr); the previous checkpoint "
+                              "is kept")
     ckpt = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
             "config": dict(model.config), "state_dict": state_dict, "metrics": dict(metrics),
             "epoch": int(epoch)}
@@ -158,6 +213,13 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"{path} is empty (corrupt or truncated file?); use another "
+                              "checkpoint")
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path} is {size} bytes, more than any pynq_bnn checkpoint "
+                              f"({MAX_CHECKPOINT_BYTES}); not loading it")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:
@@ -176,8 +238,18 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     if missing or not isinstance(ckpt["state_dict"], dict) or not isinstance(ckpt["config"], dict):
         raise CheckpointError(f"{path} is an incomplete checkpoint: missing or invalid "
                               f"{missing or ['state_dict/config']}")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+               for k, v in ckpt["state_dict"].items()):
+        raise CheckpointError(f"{path}: state_dict must map names to tensors")
+    stored = sum(v.numel() for v in ckpt["state_dict"].values())
+    if stored > MAX_PARAMETERS:
+        raise CheckpointError(f"{path}: {stored} parameters, more than any pynq_bnn model")
     if ckpt.get("compact"):
         _unpack_binary_weights(ckpt.get("packed_weights", {}), ckpt["state_dict"], path)
+    bad = _non_finite(ckpt["state_dict"])
+    if bad:
+        raise CheckpointError(f"{path}: weights {', '.join(bad[:4])} hold NaN or infinity; the "
+                              "model diverged or the file is corrupt (use an earlier checkpoint)")
     return ckpt
 
 
@@ -194,11 +266,21 @@ def load_model(path, map_location="cpu"):
     from pynq_bnn import zoo
 
     ckpt = load_checkpoint(path, map_location="cpu")
+    _check_config_sizes(ckpt["config"], path)
     try:
-        model = zoo.from_config(ckpt["config"])
-    except (KeyError, ValueError) as err:
+        with torch.device("meta"):  # shapes only, no memory: compared before the real build
+            expected = zoo.from_config(ckpt["config"]).state_dict()
+    except Exception as err:  # any config the presets cannot build is a bad checkpoint
         raise CheckpointError(f"{path}: cannot rebuild the model from its config: {err}") from None
-    expected = model.state_dict()
+    _compare_state_dicts(expected, ckpt, path)
+    model = zoo.from_config(ckpt["config"])
+    model.load_state_dict(ckpt["state_dict"], strict=True)
+    model.to(map_location).eval()
+    return model, ckpt
+
+
+def _compare_state_dicts(expected: dict, ckpt: dict, path) -> None:
+    """Raise :class:`CheckpointError` naming missing / unexpected / mis-shaped keys."""
     stored = ckpt["state_dict"]
     missing = sorted(set(expected) - set(stored))
     unexpected = sorted(set(stored) - set(expected))
@@ -210,9 +292,6 @@ def load_model(path, map_location="cpu"):
                                                 ("shape mismatch", mis_shaped)) if keys)
         raise CheckpointError(f"{path}: state_dict does not match the model config "
                               f"{ckpt['config'].get('name')!r} ({details})")
-    model.load_state_dict(stored, strict=True)
-    model.to(map_location).eval()
-    return model, ckpt
 
 
 def pretrained_manifest() -> dict:
@@ -242,9 +321,13 @@ def pretrained_path(name: str) -> Path:
     """
     manifest = pretrained_manifest()
     if name not in manifest:
+        import difflib
+
         shipped = ", ".join(sorted(manifest)) or "none"
-        raise CheckpointError(f"no shipped checkpoint named {name!r} (shipped: {shipped}); train "
-                              f"one with python -m pynq_bnn.train --model {name} ...")
+        close = difflib.get_close_matches(name, sorted(manifest), n=1, cutoff=0.4)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CheckpointError(f"no shipped checkpoint named {name!r}; {hint}(shipped: {shipped}); "
+                              f"or give a checkpoint file path")
     entry = manifest[name]
     path = PRETRAINED_DIR / entry["file"]
     if not path.is_file():

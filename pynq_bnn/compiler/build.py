@@ -14,24 +14,32 @@ numpy) raise :class:`~pynq_bnn.compiler.build_steps.VerificationFailed` and the 
 nothing. ``package`` writes to a temporary folder beside ``out`` and renames it at the end, so an
 interrupted build never leaves a half-written package. Without Xilinx tools the build packages
 the csim-verified overlay (no ``.bit``) and says how to get the tools.
+
+Reliability (:mod:`pynq_bnn.compiler.package_io`): every option, the output folders, the
+checkpoint (it must hold ``--model``) and the dataset are checked before the first step; the
+build only replaces folders it owns (marker files), holds a lock on ``out`` for its whole run,
+repairs what a killed build left behind, and a step's stamp is written only after its outputs are
+complete, with their sha256 — a cached step is reused only if its files still match.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pynq_bnn.compiler import package_io
 from pynq_bnn.compiler.build_data import check_build_data
 from pynq_bnn.compiler.build_steps import STEPS, VerificationFailed, file_sha256
+from pynq_bnn.utils.atomic import atomic_write_json
+from pynq_bnn.utils.fsutil import LockedError, tree_digest
+from pynq_bnn.utils.validate import InputError, check_choice, check_float, check_int
 
-__all__ = ["BuildConfig", "BuildResult", "BuildError", "STEP_ORDER", "build_overlay",
-           "VerificationFailed"]
+__all__ = ["BuildConfig", "BuildResult", "BuildError", "BuildInputError", "STEP_ORDER",
+           "build_overlay", "VerificationFailed"]
 
 log = logging.getLogger(__name__)
 STEP_ORDER = ("load", "export", "compile", "fold", "estimate", "verify", "hls", "csim", "synth",
@@ -44,11 +52,24 @@ STEP_INPUTS = {
     "hls": ("board", "clock_mhz", "jobs"), "csim": ("csim_images", "data_dir"),
     "synth": (), "bitstream": (), "package": (),
 }
+# Folder (under the work folder) whose files a step's stamp records; steps not listed keep no
+# files the later steps read (their summary is their result).
+STEP_OUTPUTS = {"load": "load", "export": "export", "compile": "compile", "fold": "fold",
+                "estimate": "estimate", "hls": "hls"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
+MAX_CLOCK_MHZ = 800.0  # above the fabric limit of every supported Zynq / Zynq UltraScale+ part
+MAX_TARGET_FPS = 1e9
+MAX_IMAGES = 1_000_000
+MAX_JOBS = 256
 
 
 class BuildError(RuntimeError):
     """The build configuration is invalid or a step failed (message names the step)."""
+
+
+class BuildInputError(BuildError, InputError):
+    """A user error found before any step ran: bad option, output folder, checkpoint or data
+    (the CLI prints it as one line and exits with status 2)."""
 
 
 @dataclass(frozen=True)
@@ -74,23 +95,44 @@ class BuildConfig:
     vivado_timeout_s: float = 8 * 3600.0
 
     def validate(self) -> "BuildConfig":
-        from pynq_bnn.compiler.boards import get_board
+        """Check every field (names, ranges, files); raise :class:`BuildInputError`."""
+        try:
+            self._validate()
+        except BuildInputError:
+            raise
+        except (BuildError, InputError, KeyError) as err:
+            raise BuildInputError(str(err)) from None
+        return self
 
-        get_board(self.board)
+    def _validate(self) -> None:
+        from pynq_bnn import zoo
+        from pynq_bnn.compiler.boards import BOARDS, get_board
+        from pynq_bnn.utils.validate import unknown_name_error
+
+        check_choice(self.model, zoo.list_presets(), "model")
+        try:
+            get_board(self.board)
+        except (KeyError, TypeError):
+            raise unknown_name_error("board", self.board, BOARDS) from None
         if self.target_fps is not None and self.folding_file:
             raise BuildError("give either --target-fps or --folding, not both")
-        if self.folding_file and not Path(self.folding_file).is_file():
-            raise BuildError(f"folding file {self.folding_file} not found")
-        if self.clock_mhz <= 0 or (self.target_fps is not None and self.target_fps <= 0):
-            raise BuildError("--clock-mhz and --target-fps must be positive")
-        if self.verify_images < 1 or self.csim_images < 1:
-            raise BuildError("--verify-images and --csim-images must be at least 1")
+        check_float(self.clock_mhz, "--clock-mhz", positive=True, maximum=MAX_CLOCK_MHZ)
+        if self.target_fps is not None:
+            check_float(self.target_fps, "--target-fps", positive=True, maximum=MAX_TARGET_FPS)
+        if self.folding_file:
+            _check_folding_file(self.folding_file)
+        check_int(self.verify_images, "--verify-images", minimum=1, maximum=MAX_IMAGES)
+        check_int(self.csim_images, "--csim-images", minimum=1, maximum=MAX_IMAGES)
+        check_int(self.jobs, "--jobs", minimum=1, maximum=MAX_JOBS)
+        for option in ("synth_timeout_s", "vivado_timeout_s"):
+            check_float(getattr(self, option), option, positive=True)
         for name in (self.start, self.stop):
             if name is not None and name not in STEP_ORDER:
                 raise BuildError(f"unknown step {name!r}; steps: {', '.join(STEP_ORDER)}")
         if self.start and self.stop and STEP_ORDER.index(self.start) > STEP_ORDER.index(self.stop):
             raise BuildError(f"--start {self.start} comes after --stop {self.stop}")
-        return self
+        if self.checkpoint is not None and str(self.checkpoint) == "":
+            raise InputError("--checkpoint is empty; give a checkpoint file")
 
     @property
     def out_dir(self) -> Path:
@@ -100,6 +142,22 @@ class BuildConfig:
     def work(self) -> Path:
         out = self.out_dir
         return Path(self.work_dir).resolve() if self.work_dir else out.parent / f".{out.name}.work"
+
+
+def _check_folding_file(path) -> None:
+    """A folding file exists, is JSON ``{layer: {axis: whole number >= 1}}``."""
+    from pynq_bnn.compiler.folding import FoldingError, load_folding
+
+    if not Path(path).is_file():
+        raise InputError(f"folding file {path} not found")
+    try:
+        folding = load_folding(path)
+    except (OSError, ValueError, FoldingError) as err:
+        raise InputError(f"folding file {path} is not a valid folding JSON ({err})") from None
+    for layer, axes in folding.items():
+        for axis, value in axes.items():
+            check_int(value, f"folding file {path}: {layer}.{axis}", minimum=1,
+                      maximum=1 << 20)
 
 
 @dataclass
@@ -167,25 +225,102 @@ def _step_key(config: BuildConfig, step: str, previous: str, sources: str) -> st
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _stamp_path(work: Path, step: str) -> Path:
+    return work / f".{step}.stamp.json"
+
+
 def _stamp(work: Path, step: str) -> dict | None:
-    path = work / f".{step}.stamp.json"
+    """The step's stamp if its recorded output files are all present with the same sha256."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        stamp = json.loads(_stamp_path(work, step).read_text())
+    except (OSError, ValueError):
         return None
+    if not isinstance(stamp, dict):
+        return None
+    files = stamp.get("files")
+    if step in STEP_OUTPUTS:
+        if not isinstance(files, dict) or not files:
+            return None
+        current = tree_digest(work / STEP_OUTPUTS[step])
+        if any(current.get(rel) != digest for rel, digest in files.items()):
+            log.info("step %s: cached outputs changed or incomplete; running it again", step)
+            return None
+    return stamp
+
+
+def _write_stamp(work: Path, step: str, key: str, summary: dict) -> None:
+    """Record a completed step: written after its outputs, with their content hashes."""
+    files = tree_digest(work / STEP_OUTPUTS[step]) if step in STEP_OUTPUTS else None
+    atomic_write_json(_stamp_path(work, step), {"key": key, "summary": summary, "files": files},
+                      default=str)
+
+
+def _invalidate(work: Path, step: str) -> None:
+    """Forget a step's stamp before it runs (a crash mid-step must not leave it valid)."""
+    try:
+        _stamp_path(work, step).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def preflight(config: BuildConfig, ctx: "_Context" = None) -> None:
+    """Everything checkable before the first step: options, output folders, the checkpoint (it
+    must hold ``config.model``) and the test data of the verification steps.
+
+    Raises:
+        BuildInputError: with a one-line message saying what to do.
+    """
+    from pynq_bnn.checkpoint import CheckpointError, load_model, resolve_checkpoint
+    from pynq_bnn.data import DataError
+
+    config.validate()
+    try:
+        package_io.check_output(config.out_dir, config.work)
+        path = Path(resolve_checkpoint(config.checkpoint or config.model))
+        if not path.is_file():
+            raise InputError(f"checkpoint {path} not found; pass --checkpoint PATH")
+        model, _ = load_model(path)
+        held = model.config.get("name")
+        if held != config.model:
+            raise InputError(f"--model {config.model} but checkpoint {path} holds model "
+                             f"{held!r}; pass --model {held} or the checkpoint of "
+                             f"{config.model}")
+        if ctx is not None:
+            ctx.cache["model"] = model
+        check_build_data(config)  # the verify/csim images exist and are enough, before any step
+    except (InputError, CheckpointError, DataError, BuildError) as err:
+        raise BuildInputError(str(err)) from None
+    except OSError as err:  # an unreadable checkpoint, data file or folder
+        raise BuildInputError(_os_message(err)) from None
 
 
 def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
     """Run the build; ``progress(step, status, seconds)`` is called around each step.
 
     Raises:
-        BuildError: bad configuration or a failing step (chained to the original error).
+        BuildInputError: bad option, output folder, checkpoint or data (before any step ran),
+            or another build holds the lock on ``out``.
+        BuildError: a failing step (chained to the original error).
         VerificationFailed: an equivalence check failed; nothing was packaged.
     """
-    config.validate()
-    check_build_data(config)  # a missing/corrupt data folder fails now, not after compile
     ctx = _Context(config)
-    ctx.work.mkdir(parents=True, exist_ok=True)
+    preflight(config, ctx)
+    locks = [package_io.output_lock(config.out_dir), package_io.work_lock(ctx.work)]
+    try:
+        locks[0].acquire()
+        package_io.claim_work_dir(ctx.work)  # marked before its lock file appears in it
+        locks[1].acquire()
+        package_io.recover(config.out_dir)
+        package_io.clean_work_leftovers(ctx.work)
+        return _run_steps(ctx, config, progress)
+    except LockedError as err:
+        raise BuildInputError(str(err)) from None
+    finally:
+        for lock in reversed(locks):
+            lock.release()
+
+
+def _run_steps(ctx: "_Context", config: BuildConfig, progress) -> BuildResult:
     handler = logging.FileHandler(ctx.work / "build.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("pynq_bnn").addHandler(handler)
@@ -201,6 +336,7 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
             if step == "package":
                 _notify(progress, step, "running", 0.0)
                 t0 = time.monotonic()
+                _invalidate(ctx.work, step)
                 result.package = _package(ctx, result)
                 result.times[step] = round(time.monotonic() - t0, 3)
                 _notify(progress, step, "done", result.times[step])
@@ -214,18 +350,20 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
                                  f"result in {ctx.work}; run it first")
             else:
                 _notify(progress, step, "running", 0.0)
+                _invalidate(ctx.work, step)
                 t0 = time.monotonic()
                 try:
                     summary = STEPS[step](ctx)
                 except VerificationFailed:
                     raise
+                except OSError as exc:
+                    raise BuildError(f"step {step!r} failed: {_os_message(exc)}") from exc
                 except Exception as exc:
                     raise BuildError(f"step {step!r} failed: {exc}") from exc
                 result.times[step] = round(time.monotonic() - t0, 3)
                 result.steps[step] = summary
                 if not summary.get("skipped"):  # a step skipped for lack of tools is redone
-                    (ctx.work / f".{step}.stamp.json").write_text(
-                        json.dumps({"key": key, "summary": summary}, default=str))
+                    _write_stamp(ctx.work, step, key, summary)
                 _notify(progress, step, f"skipped: {summary['skipped']}" if summary.get("skipped")
                         else "done", result.times[step])
             previous = key
@@ -234,6 +372,12 @@ def build_overlay(config: BuildConfig, progress=None) -> BuildResult:
         logging.getLogger("pynq_bnn").removeHandler(handler)
         handler.close()
     return result
+
+
+def _os_message(exc: OSError) -> str:
+    from pynq_bnn.utils.validate import os_error_message
+
+    return os_error_message(exc)
 
 
 def _notify(progress, step, status, seconds) -> None:
@@ -253,8 +397,7 @@ def _package(ctx: _Context, result: BuildResult) -> Path:
         if needed not in result.steps:
             raise BuildError(f"cannot package: step {needed!r} did not run in this build")
     out = cfg.out_dir
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.pkg-", dir=out.parent))
+    tmp = package_io.staging_dir(out)
     try:
         graph = load_graph(ctx.work / "fold")
         files = {"graph": "graph.json", "params": "params.npz"}
@@ -272,15 +415,14 @@ def _package(ctx: _Context, result: BuildResult) -> Path:
         spec_path.write_text(json.dumps(spec, indent=2) + "\n")
         # report.json (+ summary), portable paths, 0644/0755; HLS/Vivado projects stay in work/
         write_contents(tmp, cfg, result, ctx.work)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        package_io.mark_complete(tmp, model=cfg.model)
+        package_io.swap_in(tmp, out)
+    except OSError as exc:
+        package_io.discard(tmp)
+        raise BuildError(f"step 'package' failed: {_os_message(exc)}; the previous package "
+                         "is unchanged") from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        package_io.discard(tmp)
         raise
     log.info("overlay package written to %s", out)
     return out

@@ -53,8 +53,8 @@ def _model(ctx):
         info = json.loads((ctx.work / "load" / "checkpoint.json").read_text())
         model, ckpt = load_model(info["checkpoint"])
         if model.config.get("name") != ctx.config.model:
-            log.warning("checkpoint holds model %r, building it (requested %r)",
-                        model.config.get("name"), ctx.config.model)
+            raise ValueError(f"checkpoint {info['checkpoint']} holds model "
+                             f"{model.config.get('name')!r}, not {ctx.config.model!r}")
         ctx.cache["model"] = model
     return ctx.cache["model"]
 

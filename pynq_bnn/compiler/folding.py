@@ -146,6 +146,10 @@ def apply_folding(graph_or_layers, folding, validate: bool = True) -> None:
             if axis not in space:
                 raise FoldingError(f"{_describe(layer)} has no folding axis {axis!r}; "
                                    f"axes: {sorted(space)}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not float(value).is_integer() or value < 1:
+                raise FoldingError(f"{_describe(layer)}: {axis} must be a whole number >= 1, "
+                                   f"got {value!r}")
             layer.attrs[axis] = int(value)
     if validate:
         validate_folding(graph_or_layers)

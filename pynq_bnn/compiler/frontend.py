@@ -32,7 +32,7 @@ def load_qonnx(model_or_path):
         if not Path(model_or_path).is_file():
             raise FileNotFoundError(f"QONNX model {model_or_path} not found; export it with "
                                     "pynq_bnn.export.export_qonnx(model, path)")
-        model = ModelWrapper(str(model_or_path))
+        model = _read_onnx(Path(model_or_path), ModelWrapper)
     elif isinstance(model_or_path, ModelWrapper):
         model = ModelWrapper(model_or_path.model.SerializeToString())
     else:
@@ -41,6 +41,20 @@ def load_qonnx(model_or_path):
     if len(model.graph.input) != 1 or len(model.graph.output) != 1:
         raise ValueError(f"the compiler needs one graph input and one output, got "
                          f"{len(model.graph.input)} inputs and {len(model.graph.output)} outputs")
+    return model
+
+
+def _read_onnx(path: Path, wrapper):
+    """Load an ONNX file; an empty, truncated or non-ONNX file is a ``ValueError`` naming it."""
+    if path.stat().st_size == 0:
+        raise ValueError(f"QONNX model {path} is empty (an interrupted export?); export it again")
+    try:
+        model = wrapper(str(path))
+    except Exception as err:  # protobuf's DecodeError and friends carry no file name
+        raise ValueError(f"{path} is not a readable ONNX model ({type(err).__name__}); "
+                         "export it again with pynq_bnn.export") from None
+    if not model.graph.node:
+        raise ValueError(f"{path} holds no ONNX graph (not an ONNX file?); export it again")
     return model
 
 

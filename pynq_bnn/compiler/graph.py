@@ -128,9 +128,11 @@ class DataflowGraph:
 
 
 def _atomic_write(path: Path, write) -> None:
+    from pynq_bnn.utils.fsutil import current_umask
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600: a board's Jupyter user must read packages
+        os.fchmod(fd, 0o666 & ~current_umask())  # readable like a plain open(), not mkstemp's 0600
         with os.fdopen(fd, "wb") as handle:
             write(handle)
         os.replace(tmp, path)

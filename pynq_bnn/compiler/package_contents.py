@@ -32,7 +32,7 @@ __all__ = ["PACKAGE_FILES", "SOURCE_SUFFIXES", "sources_sha256", "provenance", "
 
 #: Files every package holds (``<model>.bit`` / ``.hwh`` are added once synthesized).
 PACKAGE_FILES = ("accelerator.json", "graph.json", "params.npz", "report.json", "summary.txt",
-                 "layers.png")
+                 "layers.png", ".pynq_bnn_package.json")  # the last: package_io.PACKAGE_MARKER
 #: Suffixes of the files that make up "the pynq_bnn sources" in :func:`sources_sha256`.
 SOURCE_SUFFIXES = (".py", ".hpp", ".h", ".cpp", ".tpl", ".tcl", ".j2")
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]

@@ -31,11 +31,14 @@ FILE_BYTES = 10000 * RECORD
 
 @lru_cache(maxsize=8)
 def _read_batch(path: str, verify: bool) -> np.ndarray:
-    raw = Path(path).read_bytes()
     name = Path(path).name
-    if len(raw) != FILE_BYTES:
-        raise DataError(f"{path}: {len(raw)} bytes, expected {FILE_BYTES}; the file is truncated "
+    size = Path(path).stat().st_size  # checked before reading: a huge file is never loaded
+    if size != FILE_BYTES:
+        raise DataError(f"{path}: {size} bytes, expected {FILE_BYTES}; the file is truncated "
                         "or not the CIFAR-10 binary version")
+    raw = Path(path).read_bytes()
+    if len(raw) != FILE_BYTES:
+        raise DataError(f"{path} changed size while being read; try again")
     if verify and md5_of(raw) != CIFAR10_FILES[name]:
         raise DataError(f"{path}: checksum mismatch (expected md5 {CIFAR10_FILES[name]}); "
                         "the file is corrupt, replace it")

@@ -67,6 +67,9 @@ def resolve_data_dir(data_dir=None) -> Path:
                         "folder holding mnist/ and cifar10/cifar-10-batches-bin/ (get them with "
                         "`python -m pynq_bnn.data download --dest DIR`)")
     path = Path(chosen).expanduser()
+    if path.exists() and not path.is_dir():
+        raise DataError(f"data directory {path} is a file, not a folder; pass the folder holding "
+                        "mnist/ and cifar10/")
     if not path.is_dir():
         raise DataError(f"data directory {path} does not exist")
     return path

@@ -3,9 +3,10 @@
 """MNIST reader: the four standard IDX files, gzip-compressed, in ``<data_dir>/mnist/``.
 
 IDX: big-endian header (magic 2051 images / 2049 labels, count, rows, cols), then uint8 payload.
-The decompressed bytes are checked against the official md5 sums.
+The decompressed bytes are checked against the official md5 sums. Decompression is bounded by
+the size the split must have (header + ``N`` records): a corrupt or hostile file (a "gzip bomb")
+is refused after at most that many bytes instead of filling the memory.
 """
-import gzip
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -26,16 +27,37 @@ MNIST_FILES = {
 CLASSES = tuple(str(d) for d in range(10))
 
 
-def _read_idx(path: Path, magic: int, expected_md5: str, verify: bool) -> np.ndarray:
+MAX_GZIP_BYTES = 64 << 20  # the official train-images file is 9.9 MB compressed
+
+
+def _bounded_gunzip(path: Path, limit: int) -> bytes:
+    """Decompress a gzip file, refusing more than ``limit`` output bytes."""
+    if path.stat().st_size > MAX_GZIP_BYTES:
+        raise DataError(f"{path} is {path.stat().st_size} bytes, far more than the MNIST file; "
+                        "replace it with the official one")
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip header and trailer
     try:
-        raw = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError, zlib.error) as err:
+        raw = inflater.decompress(path.read_bytes(), limit + 1)
+    except zlib.error as err:
         raise DataError(f"{path} is not a readable gzip file ({err}); replace it with the "
                         "official MNIST file") from None
+    if len(raw) > limit:
+        raise DataError(f"{path} decompresses to more than the {limit} bytes an MNIST file of "
+                        "this split holds; replace it with the official file")
+    if not inflater.eof:
+        raise DataError(f"{path} is a truncated gzip file; replace it with the official MNIST "
+                        "file")
+    return raw
+
+
+def _read_idx(path: Path, magic: int, expected_md5: str, verify: bool, count: int
+              ) -> np.ndarray:
+    ndim = magic & 0xFF
+    record = 28 * 28 if ndim == 3 else 1
+    raw = _bounded_gunzip(path, 4 * (1 + ndim) + count * record)
     if verify and md5_of(raw) != expected_md5:
         raise DataError(f"{path}: checksum mismatch (md5 of the decompressed file should be "
                         f"{expected_md5}); the file is corrupt, replace it")
-    ndim = magic & 0xFF
     header = np.frombuffer(raw[: 4 * (1 + ndim)], dtype=">u4")
     if len(header) < 1 + ndim or int(header[0]) != magic:
         raise DataError(f"{path}: not an IDX file with magic {magic}")
@@ -52,8 +74,8 @@ def _load_cached(folder: str, split: str, verify: bool):
     folder = Path(folder)
     if not (folder / img_name).is_file() or not (folder / lbl_name).is_file():
         raise missing_files_error("MNIST", folder, [img_name, lbl_name])
-    images = _read_idx(folder / img_name, 2051, img_md5, verify)
-    labels = _read_idx(folder / lbl_name, 2049, lbl_md5, verify)
+    images = _read_idx(folder / img_name, 2051, img_md5, verify, count)
+    labels = _read_idx(folder / lbl_name, 2049, lbl_md5, verify, count)
     if images.shape != (count, 28, 28) or labels.shape != (count,):
         raise DataError(f"MNIST {split}: unexpected shapes {images.shape} / {labels.shape}")
     return images, labels

@@ -29,6 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from pynq_bnn.utils.cli_checks import check_eval_args
+
+    try:
+        check_eval_args(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     setup_logging(args.verbose)
     import torch
 
@@ -44,6 +51,11 @@ def main(argv=None) -> int:
     except (CheckpointError, DataError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        from pynq_bnn.utils.validate import os_error_message
+
+        print(f"error: {os_error_message(err)}", file=sys.stderr)
+        return 1
     print(f"{result['model']} ({result['checkpoint']}) on {result['dataset']} test: "
           f"{100 * result['accuracy']:.2f}% top-1 ({result['correct']}/{result['total']})"
           + (f"; report in {result['files']['json']}" if "files" in result else ""))

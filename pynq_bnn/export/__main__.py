@@ -29,6 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from pynq_bnn.utils.cli_checks import check_export_args
+
+    try:
+        check_export_args(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     setup_logging(args.verbose)
     from pynq_bnn.checkpoint import CheckpointError, load_model, resolve_checkpoint
     from pynq_bnn.data import DataError, load_dataset
@@ -45,6 +52,11 @@ def main(argv=None) -> int:
     except (CheckpointError, DataError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        from pynq_bnn.utils.validate import os_error_message
+
+        print(f"error: {os_error_message(err)}", file=sys.stderr)
+        return 1
     print(f"exported {ckpt['config'].get('name')} ({path}) to {args.out}: "
           f"{len(wrapper.graph.node)} nodes")
     if test_set is None:

@@ -18,6 +18,7 @@ exporter is tried and a warning logged; the compiler accepts both forms.
 import contextlib
 import io
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,6 +45,20 @@ def _brevitas_export(export_fn, model, example, path, *, dynamo: bool) -> None:
         export_fn(model, args=example, export_path=str(path), input_names=[EXPORT_INPUT_NAME],
                   dynamo=dynamo)
     log.debug("torch.onnx export output:\n%s", chatter.getvalue())
+
+
+def _remove_stale_export_dirs(folder: Path) -> None:
+    """Remove ``.export.<pid>.*`` work folders of exports that were killed (pid not running)."""
+    for entry in folder.glob(".export.*"):
+        pid = entry.name.split(".")[2] if entry.name.count(".") >= 3 else ""
+        if not pid.isdigit() or not entry.is_dir() or entry.is_symlink():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 def export_qonnx(model: torch.nn.Module, path):
@@ -74,7 +89,8 @@ def export_qonnx(model: torch.nn.Module, path):
     model.eval()
     device = next(model.parameters()).device
     example = torch.rand((1, *input_shape), generator=torch.Generator().manual_seed(0)).to(device)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=".export.", dir=path.parent))
+    _remove_stale_export_dirs(path.parent)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".export.{os.getpid()}.", dir=path.parent))
     try:
         raw = tmp_dir / "raw.onnx"
         try:

@@ -73,6 +73,13 @@ def main(argv=None) -> int:
     from pynq_bnn.checkpoint import CheckpointError
     from pynq_bnn.data import DataError, load_dataset
     from pynq_bnn.train import init_distributed, shutdown_distributed, train
+    from pynq_bnn.utils.cli_checks import check_train_args
+
+    try:
+        check_train_args(args)  # every option, before any data is read or an epoch run
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
     ctx = init_distributed(args.device)
     setup_logging(args.verbose, rank=ctx.rank)
@@ -97,6 +104,15 @@ def main(argv=None) -> int:
     except (DataError, CheckpointError, ValueError, TypeError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except FloatingPointError as err:  # non-finite loss/weights: the last good epoch is kept
+        print(f"error: training stopped: {err}; the last checkpoint written ({args.out}, if any) "
+              "is from the last good epoch", file=sys.stderr)
+        return 2
+    except OSError as err:
+        from pynq_bnn.utils.validate import os_error_message
+
+        print(f"error: {os_error_message(err)}", file=sys.stderr)
+        return 1
     finally:
         shutdown_distributed()
     if ctx.is_main:

@@ -71,8 +71,8 @@ def _rebuilt_graph(package, work):
     if config.get("folding_file"):
         pytest.fail(f"{package.name} was folded from a file; the drift test cannot rebuild it")
     build_overlay(BuildConfig(model=config["model"], out=str(work / "out"),
-                              work_dir=str(work), stop="fold", **options))
-    return load_graph(work / "fold")
+                              work_dir=str(work / "work"), stop="fold", **options))
+    return load_graph(work / "work" / "fold")
 
 
 def _assert_same_graph(package, rebuilt):

@@ -52,17 +52,40 @@ def _project(project) -> Project:
 
 
 def build_csim(project, timeout: float = 1800.0) -> Path:
-    """Compile the project's testbench with g++ (skipped when the binary is newer than sources)."""
+    """Compile the project's testbench with g++ (skipped when the binary was built from sources
+    with the same sha256).
+
+    g++ writes to a temporary name that is renamed into place only after a successful link, and
+    the sources' hash is recorded beside the binary afterwards: a compile killed mid-link (a
+    0-byte ``tb`` newer than its sources) is never taken for a finished one.
+    """
+    import hashlib
+    import os
+
     project = _project(project)
     hls = project.hls_dir
     exe = hls / "csim" / "tb"
     sources = [hls / "src" / "bnn_top.cpp", hls / "tb" / "tb.cpp"]
-    inputs = list((hls / "src").rglob("*.hpp")) + sources
-    if exe.is_file() and exe.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
+    inputs = sorted(set((hls / "src").rglob("*.hpp")) | set((hls / "csim").rglob("*.h*"))
+                    | set(sources))
+    digest = hashlib.sha256()
+    for path in inputs:
+        digest.update(str(path.relative_to(hls)).encode() + b"\0" + path.read_bytes())
+    stamp = exe.with_name("tb.sources.sha256")
+    if exe.is_file() and stamp.is_file() and stamp.read_text().strip() == digest.hexdigest():
         return exe
+    stamp.unlink(missing_ok=True)
+    for stale in exe.parent.glob("tb.partial-*"):  # left by a compile that was killed
+        stale.unlink(missing_ok=True)
     t0 = time.monotonic()
-    compile_cpp(sources, exe, timeout=timeout, opt="-O2",
-                include_dirs=(hls / "csim", hls / "src", hls / "tb"))
+    partial = exe.with_name(f"tb.partial-{os.getpid()}")
+    try:
+        compile_cpp(sources, partial, timeout=timeout, opt="-O2",
+                    include_dirs=(hls / "csim", hls / "src", hls / "tb"))
+        os.replace(partial, exe)
+    finally:
+        partial.unlink(missing_ok=True)
+    stamp.write_text(digest.hexdigest() + "\n")
     log.info("csim testbench compiled in %.1f s", time.monotonic() - t0)
     return exe
 
