@@ -163,7 +163,10 @@ def build_report(config, result, work: Path, *, portable_paths: bool = True) -> 
 
 def package_roots(config, work: Path, checkpoint=None) -> dict:
     """The build-machine folders a package must not name: work, data, output, checkpoint's."""
-    roots = {"<work>": Path(work), "<out>": config.out_dir}
+    import tempfile
+
+    # <tmp> last resort: e.g. a cached step's summary naming a work folder since moved
+    roots = {"<work>": Path(work), "<out>": config.out_dir, "<tmp>": Path(tempfile.gettempdir())}
     data = config.data_dir or os.environ.get("PYNQ_BNN_DATA")
     if data:
         roots["<data>"] = Path(data)

@@ -180,10 +180,10 @@ def test_full_disk_while_packaging(overlays, tiny_ckpt, data_dir, build_cli, cap
     out = overlays / "lfc"
     before = tree_state(out)
 
-    def no_space(src, dst, *a, **k):
-        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+    def no_space(tmp, *a, **k):  # the package's last write: its ownership marker
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
 
-    monkeypatch.setattr(shutil, "copy2", no_space)
+    monkeypatch.setattr(package_io, "mark_complete", no_space)
     rc = call(build_cli.main, ["-q", "--model", "lfc", "--checkpoint", str(tiny_ckpt),
                                "--data-dir", str(data_dir), "--out", str(out),
                                "--verify-images", "16", "--csim-images", "8",
