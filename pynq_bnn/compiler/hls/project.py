@@ -102,7 +102,7 @@ def render_project(graph, board="pynq-z2", clock_mhz=None, name: str = "bnn",
     files = {(k if k.startswith("hls/") else "hls/" + k): v for k, v in files.items()}
     files["hls/tb/tb.cpp"] = (tdir / "project" / "tb.cpp").read_text()
     files["hls/tb/tb_io.hpp"] = (tdir / "csim" / "tb_io.hpp").read_text()
-    for header in ("hls_stream.h", "ap_axi_sdata.h"):
+    for header in ("hls_stream.h", "ap_axi_sdata.h", "ap_int.h"):
         files[f"hls/csim/{header}"] = (tdir / "csim" / header).read_text()
     files["hls/Makefile"] = _jinja((tdir / "project" / "Makefile.tpl").read_text(),
                                    ap_types=str(ap_types_dir()))

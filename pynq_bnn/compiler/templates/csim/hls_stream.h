@@ -6,6 +6,8 @@
 #ifndef PYNQ_BNN_CSIM_HLS_STREAM_H
 #define PYNQ_BNN_CSIM_HLS_STREAM_H
 
+#include <ap_int.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -15,6 +17,9 @@ namespace hls {
 
 template <typename T>
 class stream {
+  // A word wider than AP_INT_MAX_W at the first ap_int.h include fails as in Vitis.
+  static_assert(pynq_bnn_csim::CheckWidth<pynq_bnn_csim::WordBits<T>::value>::ok, "stream word");
+
  public:
   stream() : name_("unnamed") {}
   explicit stream(const char* name) : name_(name) {}
