@@ -7,16 +7,17 @@
 #include "bnn/mvau.hpp"
 #include "bnn/label_select.hpp"
 
-#include "params/L_binarize.hpp"
-#include "params/L_fc1.hpp"
-#include "params/L_fc2.hpp"
-
 void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
              hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& out_stream, unsigned num_images) {
 #pragma HLS INTERFACE axis port = in_stream
 #pragma HLS INTERFACE axis port = out_stream
 #pragma HLS INTERFACE s_axilite port = num_images bundle = control
 #pragma HLS INTERFACE s_axilite port = return bundle = control
+  // Layer parameters: constant arrays (ROMs) defined here with their ARRAY_PARTITION pragmas.
+#include "params/L_binarize.hpp"
+#include "params/L_fc1.hpp"
+#include "params/L_fc2.hpp"
+
 #pragma HLS DATAFLOW
   hls::stream<ap_uint<64> > axi_in("axi_in");
 #pragma HLS STREAM variable = axi_in depth = 2
