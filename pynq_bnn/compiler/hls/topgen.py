@@ -40,8 +40,10 @@ LIBRARY_INCLUDES = ("bnn/axi.hpp", "bnn/streams.hpp")
 OUTPUT_ELEM_BITS = (8, 16, 32)  # output elements are widened to a numpy-viewable width
 AP_INT_MAX_W = 4096  # widest ap_[u]int the generated code may use (Vitis allows up to 32768)
 DEFAULT_DEPTH = 2
-_STREAM_PRAGMA = re.compile(r"^\s*#pragma HLS STREAM variable\s*=\s*(\w+)\s+depth\s*=\s*(\d+)\s*$")
-_STREAM_DECL = re.compile(r"hls::stream<\s*ap_uint<\s*(\d+)\s*>\s*>\s*(\w+)\s*(?:\(\s*\"\w*\"\s*\))?\s*;")
+_STREAM_PRAGMA = re.compile(r"^\s*#pragma HLS STREAM variable\s*=\s*(\w+)\s+depth\s*=\s*(\d+)"
+                            r"\s*$")
+_STREAM_DECL = re.compile(r"hls::stream<\s*ap_uint<\s*(\d+)\s*>\s*>\s*(\w+)\s*"
+                          r"(?:\(\s*\"\w*\"\s*\))?\s*;")
 
 
 class HlsRenderError(ValueError):

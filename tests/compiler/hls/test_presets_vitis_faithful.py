@@ -5,8 +5,8 @@ on real test images: static checks clean; csim branch and synthesizable branch
 (``-D__SYNTHESIS__``) bit-exact with numpy; bounded-FIFO dataflow csim at the emitted depths
 completes (no deadlock) and is bit-exact.
 
-Slow (minutes per preset: three g++ builds). Images per preset: $PYNQ_BNN_HLS_IMAGES (default and minimum 8;
-the issue's acceptance run uses 100 for the two csim branches).
+Slow (minutes per preset: three g++ builds). Images per preset: $PYNQ_BNN_HLS_IMAGES (default
+and minimum 8; the issue's acceptance run uses 100 for the two csim branches).
 """
 import os
 
