@@ -172,7 +172,7 @@ class LABBinarize(HWLayer, kind="LABBinarize"):
         kernel = np.asarray(self.params["kernel"], dtype=np.int64).reshape(self.CH, k * k)
         text = const_array_cpp(f"{ident}_w", f"ap_int<{self.W_BITS}>",
                                kernel.reshape(self.CH // pe, pe, k * k).transpose(1, 0, 2),
-                               partition_pragmas(f"{ident}_w", (1, 3)))
+                               partition_pragmas(f"{ident}_w", (1,)))
         act_text, act = _thresholds_act_cpp(
             ident, np.asarray(self.params["thresholds"]).reshape(self.CH, 1),
             self.params.get("direction"), 0, pe)
