@@ -19,7 +19,14 @@ deadlocks the whole accelerator on its first image. Here:
   raises :class:`DataflowDeadlock` naming the blocked streams.
 
 Peak occupancies measured on real images are what FINN's FIFO sizing uses too (simulation, then
-depth = peak + margin): :func:`sized_depths`.
+depth = peak + margin): :func:`sized_depths`, and :func:`size_fifos`, which measures, sizes,
+re-runs the design at the sized depths to prove it still completes, and stores the depths in
+``graph.meta["fifo_depths"]`` for the generated code. Why one validating run is enough: a
+network of processes with blocking reads and writes on bounded FIFOs is itself a Kahn network
+(each FIFO's free space is a channel back to its producer), so its outputs *and whether it
+deadlocks* do not depend on the schedule; every process of the library also reads and writes a
+fixed number of words per image whatever the pixel values. The peaks themselves do depend on
+the thread schedule (they are simulated, not cycle counts), hence the margin.
 """
 from __future__ import annotations
 
@@ -38,7 +45,7 @@ from pynq_bnn.compiler.hls.packing import pack_words
 from pynq_bnn.compiler.hls.project import Project, load_project
 
 __all__ = ["DataflowDeadlock", "DataflowResult", "threaded_top", "declared_depths",
-           "build_dataflow_csim",
+           "build_dataflow_csim", "size_fifos",
            "run_dataflow_csim", "verify_dataflow_csim", "sized_depths", "DEADLOCK_EXIT"]
 
 DEADLOCK_EXIT = 7
@@ -195,3 +202,41 @@ def sized_depths(result: DataflowResult, margin: float = 0.125, minimum: int = 2
     peak measured on real images with a relative margin and one word of slack."""
     return {name: max(minimum, int(np.ceil(peak * (1 + margin))) + 1)
             for name, peak in result.peaks.items()}
+
+
+def size_fifos(graph, project, images: np.ndarray, margin: float = 0.125, batch: int = 4,
+               max_rounds: int = 8) -> dict:
+    """Measure, size and validate the FIFO depths of ``project`` (written from ``graph``).
+
+    Runs the bounded-FIFO csim at the generated depths, sizes every stream with
+    :func:`sized_depths` (never above its generated depth), re-runs at the sized depths and, for
+    as long as that deadlocks, doubles the depth of every stream blocked full (at most
+    ``max_rounds`` times). The validated depths go to ``graph.meta["fifo_depths"]``; re-render
+    the project (:func:`~pynq_bnn.compiler.hls.project.write_project`) to emit them.
+
+    Returns:
+        ``{stream: depth}``, validated on ``images`` (bit-exact with numpy, no deadlock).
+
+    Raises:
+        DataflowDeadlock: the generated depths deadlock, or sizing did not converge.
+    """
+    project = _project(project)
+    result = verify_dataflow_csim(graph, project, images, batch=batch)
+    depths = {name: min(result.depths[name], depth)
+              for name, depth in sized_depths(result, margin).items()}
+    for _ in range(max_rounds):
+        try:
+            verify_dataflow_csim(graph, project, images, depths=depths, batch=batch)
+        except DataflowDeadlock as exc:
+            full = [re.match(r"write (\w+) \(full", b) for b in exc.blocked]
+            grow = {m.group(1) for m in full if m}
+            if not grow:
+                raise
+            for name in grow:
+                depths[name] = min(result.depths[name], 2 * depths[name])
+            continue
+        meta = getattr(graph, "meta", None)
+        if meta is not None:
+            meta["fifo_depths"] = dict(depths)
+        return depths
+    raise DataflowDeadlock(f"FIFO sizing did not converge in {max_rounds} rounds", [])

@@ -21,7 +21,9 @@ the same cycle. The first consumer in layer order is the main branch; every othe
 shortcut) waits at its join until the main branch emits its first word, which a frame-buffered
 window unit (``sliding_window``, CONTRACT.md) does only after reading the whole image. So each
 shortcut branch FIFO holds exactly one image of the forked tensor (``words`` per image at the
-fork's width), the main branch's the default 2.
+fork's width), the main branch's the default 2. Depths measured by the bounded-FIFO dataflow
+csim (:func:`pynq_bnn.compiler.hls.dataflow_csim.size_fifos`, stored in
+``graph.meta["fifo_depths"]``) replace these when present.
 """
 from __future__ import annotations
 
@@ -273,6 +275,11 @@ def render_top(graph, axi_width: int) -> TopLevel:
     decls.append(("axi_out", axi_width, 2))
     body.append(f"  bnn::stream_to_axi<{axi_width}, {out_words}>(axi_out, out_stream, "
                 "num_images);")
+    for var, depth in (getattr(graph, "meta", None) or {}).get("fifo_depths", {}).items():
+        if var not in decls or int(depth) < 1:
+            raise HlsRenderError(f"graph.meta['fifo_depths'] sets {var!r} to {depth}: not a "
+                                 "stream of this graph's top level (re-measure the depths)")
+        decls[var][1] = int(depth)
     files = dict(params)
     files["src/bnn_top.hpp"] = _header(axi_width, in_words, out_words)
     files["src/bnn_top.cpp"] = _top_cpp(includes, sorted(params), decls, body)

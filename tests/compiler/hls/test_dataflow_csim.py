@@ -70,3 +70,23 @@ def test_unknown_override_is_refused(seed_dataflow):
 
     with pytest.raises(CsimError, match="nope"):
         run_dataflow_csim(project, np.zeros((1, 4, 4, 4), np.uint8), depths={"nope": 3})
+
+
+@pytest.mark.slow
+def test_sized_fifo_depths_are_emitted_and_validated(seed_dataflow, tmp_path):
+    """Measure -> size (peak + margin) -> validate at the sized depths -> emit: the re-rendered
+    top carries the measured depths, passes the static checks and runs without deadlock."""
+    from pynq_bnn.compiler.hls.static_check import check_project
+    from pynq_bnn.compiler.hls.dataflow_csim import size_fifos
+
+    graph, project = seed_dataflow
+    images = np.random.default_rng(8).integers(0, 256, size=(4, 4, 4, 4), dtype=np.uint8)
+    generated = declared_depths((project.hls_dir / "src" / "bnn_top.cpp").read_text())
+    depths = size_fifos(graph, project, images, batch=2)
+    assert graph.meta["fifo_depths"] == depths
+    assert all(2 <= depths[s] <= generated[s] for s in depths)
+    resized = write_project(graph, tmp_path / "sized", "pynq-z2")
+    assert declared_depths((resized.hls_dir / "src" / "bnn_top.cpp").read_text()) == depths
+    assert check_project(resized.hls_dir) == []
+    verify_dataflow_csim(graph, resized, images, batch=2)
+    del graph.meta["fifo_depths"]
