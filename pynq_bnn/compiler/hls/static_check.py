@@ -17,9 +17,10 @@ Rules (each finding names the file and the stream/array/function):
   (and on chunks / threshold index when those are read together), as II = 1 needs;
 * **widths** of every ``ap_[u]int`` in the top, params and the ``AP_INT_MAX_W`` limit of
   ``bnn_top.hpp`` at most 4,096 bits (:data:`MAX_WIDTH`);
-* **DATAFLOW region**: ``bnn_top``'s body holds only declarations, pragmas and process calls (no
-  loop, branch or expression statement), and every loop of a library process is bounded by
-  template constants, optionally times the runtime image count ``reps``.
+* **DATAFLOW region**: ``bnn_top``'s body holds only declarations, pragmas, process calls and
+  constant assignments to scalar ports (e.g. a read-only identity register) — no loop, branch or
+  other statement — and every loop of a library process is bounded by template constants,
+  optionally times the runtime image count ``reps``.
 
 :func:`check_project` returns the findings; :func:`assert_project_clean` raises
 :class:`StaticCheckError` listing them (used by the build's ``hls`` step).
@@ -47,6 +48,7 @@ _PARTITION = re.compile(r"#pragma\s+HLS\s+ARRAY_PARTITION\s+variable\s*=\s*([\w.
 _AP_WIDTH = re.compile(r"\bap_u?int<\s*(\d+)\s*>")
 _CALL = re.compile(r"\bbnn::(\w+)\s*<")
 _DEFINE = re.compile(r"static\s+const\s+(?P<type>[\w:]+(?:<[^;{]*?>)?)\s+(?P<var>\w+)\s*(?:\[|=)")
+_CONST_ASSIGN = re.compile(r"\*?\s*\w+\s*=\s*[\w\s|&+\-<>~]+")  # `*port = CONSTANT`
 _BANKED = {"PackedWeights": "words", "Thresholds": "thr", "ThresholdSearch": "thr"}
 
 
@@ -208,6 +210,8 @@ def _check_top(top: str, funcs: dict, findings: list) -> None:
         (consumers if side == "consumer" else producers)[port] = []
     for stmt in _statements(body):
         if _STREAM_DECL.fullmatch(stmt + ";") or stmt.startswith("static const"):
+            continue
+        if _CONST_ASSIGN.fullmatch(stmt):
             continue
         m = re.match(r"bnn::(\w+)\s*<", stmt)
         if m is None or not stmt.endswith(")"):

@@ -143,3 +143,14 @@ def test_assert_project_clean_lists_findings(canonical_graph, tmp_path):
     top.write_text(top.read_text().replace("#pragma HLS STREAM variable = s_bits depth = 2\n", ""))
     with pytest.raises(StaticCheckError, match=r"one-depth.*s_bits"):
         assert_project_clean(project.hls_dir)
+
+
+def test_constant_port_assignment_is_allowed_but_computation_is_not(seed_files):
+    """A read-only register set to a constant (e.g. an identity word) is fine; anything
+    computed in the DATAFLOW region is not a process and is flagged."""
+    ok = _edit(seed_files, TOP, "#pragma HLS DATAFLOW\n",
+               "#pragma HLS DATAFLOW\n  *identity = 0x424E4E01u;\n")
+    assert check_sources(ok) == []
+    bad = _edit(seed_files, TOP, "#pragma HLS DATAFLOW\n",
+                "#pragma HLS DATAFLOW\n  *identity = compute(num_images);\n")
+    assert "dataflow" in _rules(bad)
