@@ -128,6 +128,7 @@ class stream {
     return value;
   }
   bool empty() const { return fifo_.empty(); }
+  bool full() const { return false; }
   unsigned size() const { return static_cast<unsigned>(fifo_.size()); }
 #else
   ~stream() { report(); }
@@ -162,6 +163,10 @@ class stream {
     std::lock_guard<std::mutex> guard(pynq_bnn_csim::Scheduler::get().lock);
     return static_cast<unsigned>(fifo_.size());
   }
+  bool full() {
+    std::lock_guard<std::mutex> guard(pynq_bnn_csim::Scheduler::get().lock);
+    return depth_ != 0 && fifo_.size() >= depth_;
+  }
 #endif
   void read(T& value) { value = read(); }
   bool read_nb(T& value) {
@@ -170,10 +175,10 @@ class stream {
     return true;
   }
   bool write_nb(const T& value) {
+    if (full()) return false;
     write(value);
     return true;
   }
-  bool full() const { return false; }
   void operator<<(const T& value) { write(value); }
   void operator>>(T& value) { read(value); }
 
