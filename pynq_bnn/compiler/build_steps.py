@@ -175,12 +175,15 @@ def step_verify(ctx) -> dict:
 
 
 def step_hls(ctx) -> dict:
-    """Render and write the HLS + Vivado project (``hls/``)."""
+    """Render and write the HLS + Vivado project (``hls/``), then run the static checks of the
+    rules Vitis HLS enforces (:mod:`pynq_bnn.compiler.hls.static_check`; fails on a finding)."""
     from pynq_bnn.compiler.hls.project import write_project
+    from pynq_bnn.compiler.hls.static_check import assert_project_clean
 
     project = write_project(_graph(ctx, "fold"), ctx.work / "hls", ctx.config.board,
                             ctx.config.clock_mhz, name=ctx.config.model, jobs=ctx.config.jobs)
-    return project.to_dict()
+    assert_project_clean(project.hls_dir)
+    return {**project.to_dict(), "static_checks": "clean"}
 
 
 def step_csim(ctx) -> dict:

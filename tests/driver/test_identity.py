@@ -83,4 +83,4 @@ def test_hls_top_emits_the_package_identity(cifar_package):
     assert f"#define BNN_IDENTITY {spec.identity}u" in header
     assert f"#define BNN_IDENTITY_OFFSET 0x{spec.registers['identity']:02x}" in header
     assert "s_axilite port = identity bundle = control" in source
-    assert "write_identity(identity);" in source
+    assert "*identity = BNN_IDENTITY;" in source

@@ -8,6 +8,10 @@
 * :func:`verify_csim` / :func:`run_csim` — compile the project with g++ and compare it with the
   numpy reference bit-exactly; :func:`csim_layers` runs single templates (unit tests).
 * :mod:`.packing` — the word layout shared by testbench files and DMA buffers.
+* :mod:`.static_check` — the rules Vitis HLS enforces, checked on a generated project;
+  :mod:`.dataflow_csim` — csim with one thread per process and FIFOs at their declared depths
+  (deadlock detection, peak occupancy); ``synthesis=True`` of :func:`verify_csim` runs the
+  templates' synthesizable branch. What each covers: ``docs/hls_verification.md``.
 
 >>> from pynq_bnn.compiler.hls import write_project, verify_csim     # doctest: +SKIP
 >>> project = write_project(graph, "out/hls_project", board="pynq-z2")  # doctest: +SKIP

@@ -6,6 +6,9 @@ No Xilinx tools are needed: ``ap_int.h`` comes from the hls4ml wheel (Apache-2.0
 ``hls4ml/templates/vivado/ap_types``), ``hls_stream.h`` / ``ap_axi_sdata.h`` from this project's
 own csim headers (``compiler/templates/csim``). Command:
 ``g++ -std=c++14 -O2 -isystem <ap_types> -I <templates>/csim -I <templates> -Wno-unknown-pragmas``.
+``synthesis=True`` adds ``-D__SYNTHESIS__``: the templates then compile their synthesizable
+branch (the code Vitis synthesizes, e.g. unrolled popcount and part selects instead of the csim
+fast paths), while the ap_types headers keep their C++ branch (``csim/ap_int.h``).
 
 :func:`csim_layer` runs one layer template on packed input words (the per-template unit tests);
 the whole-accelerator csim lives in :mod:`pynq_bnn.compiler.hls.verify`.
@@ -67,11 +70,13 @@ def ap_types_dir() -> Path:
 
 
 def compile_command(sources, exe, extra_includes=(), opt: str = "-O2",
-                    include_dirs=None) -> list:
+                    include_dirs=None, synthesis: bool = False, extra_flags=()) -> list:
     """The g++ argument list compiling ``sources`` into ``exe`` for csim.
 
     ``include_dirs`` defaults to the library's own ``csim/`` and template folders; a written
-    project passes its copies instead.
+    project passes its copies instead. ``synthesis`` compiles the templates' synthesizable
+    branch (``-D__SYNTHESIS__``); ``extra_flags`` are added as given (e.g. the dataflow csim's
+    ``-DPYNQ_BNN_BOUNDED_FIFOS -pthread``).
     """
     if shutil.which("g++") is None:
         raise CsimError("g++ not found: install a C++14 compiler (apt-get install g++) for csim")
@@ -79,15 +84,20 @@ def compile_command(sources, exe, extra_includes=(), opt: str = "-O2",
     if include_dirs is None:
         include_dirs = (tdir / "csim", tdir)
     args = ["g++", "-std=c++14", opt, "-isystem", str(ap_types_dir()), "-Wno-unknown-pragmas"]
+    if synthesis:
+        args.append("-D__SYNTHESIS__")
+    args += [str(flag) for flag in extra_flags]
     for inc in list(include_dirs) + list(extra_includes):
         args += ["-I", str(inc)]
     return args + ["-o", str(exe)] + [str(s) for s in sources]
 
 
 def compile_cpp(sources, exe, extra_includes=(), timeout: float = COMPILE_TIMEOUT_S,
-                opt: str = "-O2", include_dirs=None) -> Path:
+                opt: str = "-O2", include_dirs=None, synthesis: bool = False,
+                extra_flags=()) -> Path:
     """Compile with :func:`compile_command`; raise :class:`CsimError` with g++'s messages."""
-    cmd = compile_command(sources, exe, extra_includes, opt, include_dirs)
+    cmd = compile_command(sources, exe, extra_includes, opt, include_dirs, synthesis,
+                          extra_flags)
     log.info("csim compile: %s", " ".join(cmd))
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)

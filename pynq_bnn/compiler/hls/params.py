@@ -9,6 +9,17 @@ layout: weights ``bnn::PackedWeights<PE, TILES, SIMD*WBITS> <id>_w`` (tile ``nf*
 ``bnn::Lut<NF,PE,IN_MIN,ENTRIES,int> <id>_act``, piecewise-affine requantizers
 ``bnn::Affine<NF,PE,NP,SHIFT,OUT_MIN,OUT_MAX,TMul,TAdd,TKnee> <id>_act``. Plain integer arrays
 keep big weight sets fast to compile (class-type arrays of ap_uint made g++ take minutes).
+
+Every definition is followed by its ``ARRAY_PARTITION`` pragmas (:func:`partition_pragmas`): the
+params headers are included inside ``bnn_top``, so the pragmas sit where the arrays are defined
+(as Vitis requires for a constant array it should split into separate ROMs). What each unit
+reads in one cycle sets the partitioning needed for II = 1 (FINN's placement):
+
+* weights ``words[PE][TILES][CHUNKS]``: all PE banks and all 64-bit chunks of one tile ->
+  complete on dims 1 and 3 (``PE x CHUNKS`` ROMs, ``TILES`` deep);
+* thresholds ``thr[PE][NF][NT]``: NT thresholds of every PE lane -> dims 1 and 3; ``neg`` dim 1;
+* lookup tables ``table[PE][NF][ENTRIES]``: one data-dependent entry per lane -> dim 1;
+* affine ``mul/add/knee[PE][NF][NP]``: every piece of every lane -> dims 1 and 3.
 """
 from __future__ import annotations
 
@@ -19,7 +30,7 @@ import numpy as np
 from pynq_bnn.compiler.cost import SEARCH_MIN_THRESHOLDS
 
 __all__ = ["cname", "encode_lanes", "weights_cpp", "thresholds_cpp", "table_cpp", "affine_cpp",
-           "signed_bits"]
+           "signed_bits", "partition_pragmas"]
 
 _BIPOLAR = "BIPOLAR"
 
@@ -69,6 +80,18 @@ def _pack_lanes(lanes: np.ndarray, bits: int) -> list:
     return result.tolist()
 
 
+def partition_pragmas(variable: str, dims=(1,), kind: str = "complete", factor: int = 0) -> str:
+    """``#pragma HLS ARRAY_PARTITION`` lines for ``variable`` (one per dimension, 1-based; 0 =
+    every dimension); ``kind`` ``"cyclic"`` needs ``factor``. Put them right after the
+    definition of the array (the params header text)."""
+    lines = []
+    for dim in dims:
+        extra = f" factor = {int(factor)}" if kind in ("cyclic", "block") else ""
+        lines.append(f"#pragma HLS ARRAY_PARTITION variable = {variable} {kind}{extra} "
+                     f"dim = {int(dim)}")
+    return "".join(line + "\n" for line in lines)
+
+
 def _braces(items) -> str:
     return "{" + ", ".join(items) + "}"
 
@@ -99,7 +122,8 @@ def weights_cpp(ident: str, weights, pe: int, simd: int, kind: str = _BIPOLAR,
     rows = [_braces(_braces(f"0x{(word >> (64 * c)) & mask:x}ULL" for c in range(chunks))
                     for word in pe_row) for pe_row in words]
     typ = f"bnn::PackedWeights<{pe}, {nf * sf}, {width}>"
-    return f"static const {typ} {ident}_w = {{\n" + _braces(rows) + "};\n"
+    return (f"static const {typ} {ident}_w = {{\n" + _braces(rows) + "};\n"
+            + partition_pragmas(f"{ident}_w.words", (1, 3) if chunks > 1 else (1,)))
 
 
 def _ctype(bits: int) -> str:
@@ -140,7 +164,9 @@ def thresholds_cpp(ident: str, thresholds, pe: int, neg=None, out_bias: int = 0)
         typ = f"bnn::ThresholdSearch<{nf}, {pe}, {log}, {_ctype(tb)}, {int(out_bias)}>"
     else:
         typ = f"bnn::Thresholds<{nf}, {pe}, {nt}, {_ctype(tb)}, {int(out_bias)}>"
-    return f"static const {typ} {ident}_act = {{\n{thr_text},\n{neg_text}}};\n"
+    return (f"static const {typ} {ident}_act = {{\n{thr_text},\n{neg_text}}};\n"
+            + partition_pragmas(f"{ident}_act.thr", (1, 3) if thr.shape[1] > 1 else (1,))
+            + partition_pragmas(f"{ident}_act.neg", (1,)))
 
 
 def table_cpp(ident: str, table, in_min: int, out_bits: int, signed: bool, pe: int) -> str:
@@ -154,7 +180,8 @@ def table_cpp(ident: str, table, in_min: int, out_bits: int, signed: bool, pe: i
     by_pe = table.reshape(nf, pe, entries).transpose(1, 0, 2)
     text = _braces(_braces(_braces(str(v) for v in row) for row in block) for block in by_pe)
     typ = f"bnn::Lut<{nf}, {pe}, {int(in_min)}, {entries}, {out_t}>"
-    return f"static const {typ} {ident}_act = {{\n{text}}};\n"
+    return (f"static const {typ} {ident}_act = {{\n{text}}};\n"
+            + partition_pragmas(f"{ident}_act.table", (1,)))
 
 
 def affine_cpp(ident: str, params: dict, pe: int) -> str:
@@ -179,5 +206,7 @@ def affine_cpp(ident: str, params: dict, pe: int) -> str:
     types = ", ".join(_ctype(signed_bits(v)) for v in (mul, add, knees))
     typ = (f"bnn::Affine<{nf}, {pe}, {pieces}, {int(params['shift'])}, {y_min}, {y_max}, "
            f"{types}>")
+    dims = (1, 3) if pieces > 1 else (1,)
     return (f"static const {typ} {ident}_act = {{\n{by_pe(mul)},\n{by_pe(add)},\n"
-            f"{by_pe(knees)}}};\n")
+            f"{by_pe(knees)}}};\n"
+            + "".join(partition_pragmas(f"{ident}_act.{m}", dims) for m in ("mul", "add", "knee")))

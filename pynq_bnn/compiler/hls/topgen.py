@@ -5,14 +5,29 @@
 Every layer's :class:`~pynq_bnn.compiler.hw.base.HlsSnippet` gives its call and its lane counts;
 from those this module derives every stream's word width (``lanes x element bits``) and
 inserts the plumbing of CONTRACT.md: ``bnn::axi_to_stream`` + ``bnn::resize`` at the input,
-``bnn::duplicate`` for tensors with several consumers (residual forks, FIFO depth one image so the
-shortcut never stalls the main branch), ``bnn::resize`` wherever a producer's word differs from
-its consumer's, and ``bnn::resize`` + ``bnn::stream_to_axi`` at the output.
+``bnn::duplicate`` for tensors with several consumers (residual forks), ``bnn::resize`` wherever a
+producer's word differs from its consumer's, and ``bnn::resize`` + ``bnn::stream_to_axi`` at the
+output.
 
 Hardware mapping: each call becomes one DATAFLOW process; each declared ``hls::stream`` a FIFO.
+Every stream (the assembler's and those a layer declares in its ``decl``) is declared at the top
+of ``bnn_top`` with exactly one ``STREAM depth`` pragma (Vitis rejects two depths for one stream,
+HLS 214-160): a layer's own ``#pragma HLS STREAM variable = X depth = N`` is merged into X's
+declaration, the larger depth winning. The layers' parameter headers are included inside
+``bnn_top`` so their ``ARRAY_PARTITION`` pragmas sit where the arrays are defined.
+
+Fork FIFO depths (exact from the geometry): ``bnn::duplicate`` writes each word to all branches in
+the same cycle. The first consumer in layer order is the main branch; every other branch (a
+shortcut) waits at its join until the main branch emits its first word, which a frame-buffered
+window unit (``sliding_window``, CONTRACT.md) does only after reading the whole image. So each
+shortcut branch FIFO holds exactly one image of the forked tensor (``words`` per image at the
+fork's width), the main branch's the default 2. Depths measured by the bounded-FIFO dataflow
+csim (:func:`pynq_bnn.compiler.hls.dataflow_csim.size_fifos`, stored in
+``graph.meta["fifo_depths"]``) replace these when present.
 """
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 
@@ -25,6 +40,12 @@ __all__ = ["HlsRenderError", "StreamIO", "TopLevel", "render_top"]
 AXI_OUT = "<axi out>"
 LIBRARY_INCLUDES = ("bnn/axi.hpp", "bnn/streams.hpp")
 OUTPUT_ELEM_BITS = (8, 16, 32)  # output elements are widened to a numpy-viewable width
+AP_INT_MAX_W = 4096  # widest ap_[u]int the generated code may use (Vitis allows up to 32768)
+DEFAULT_DEPTH = 2
+_STREAM_PRAGMA = re.compile(r"^\s*#pragma HLS STREAM variable\s*=\s*(\w+)\s+depth\s*=\s*(\d+)"
+                            r"\s*$")
+_STREAM_DECL = re.compile(r"hls::stream<\s*ap_uint<\s*(\d+)\s*>\s*>\s*(\w+)\s*"
+                          r"(?:\(\s*\"\w*\"\s*\))?\s*;")
 
 
 class HlsRenderError(ValueError):
@@ -87,7 +108,48 @@ def _snippet(layer):
     return snip, in_lanes, out_lanes
 
 
-def _resize(src_var, src, dst_var, dst_width, dst_words, lines, decls, depth=2):
+class _Decls(dict):
+    """Stream variable -> [width, depth] in declaration order; one depth per stream (max wins)."""
+
+    def append(self, item):
+        var, width, depth = item
+        if var in self:
+            if self[var][0] != width:
+                raise HlsRenderError(f"stream {var!r} declared with widths {self[var][0]} and "
+                                     f"{width}")
+            self[var][1] = max(self[var][1], int(depth))
+        else:
+            self[var] = [int(width), int(depth)]
+
+    def extend(self, items):
+        for item in items:
+            self.append(item)
+
+
+def _split_decl(decl: str, decls: "_Decls") -> str:
+    """Move the stream declarations of a layer's ``decl`` into ``decls``; return the rest."""
+    for width, var in _STREAM_DECL.findall(decl):
+        decls.append((var, int(width), DEFAULT_DEPTH))
+    return _STREAM_DECL.sub("", decl).strip()
+
+
+def _split_pragmas(pragmas, decls: "_Decls", layer) -> list:
+    """Merge STREAM depth pragmas into ``decls``; return the other pragma lines."""
+    rest = []
+    for line in pragmas:
+        match = _STREAM_PRAGMA.match(line)
+        if match is None:
+            rest.append(line)
+            continue
+        var, depth = match.group(1), int(match.group(2))
+        if var not in decls:
+            raise HlsRenderError(f"layer {layer.name!r}: STREAM pragma on {var!r}, which is not "
+                                 "a stream of the top level")
+        decls[var][1] = max(decls[var][1], depth)
+    return rest
+
+
+def _resize(src_var, src, dst_var, dst_width, dst_words, lines, decls, depth=DEFAULT_DEPTH):
     decls.append((dst_var, dst_width, depth))
     lines.append(f"  bnn::resize<{src.width}, {dst_width}, {src.words}, {dst_words}>"
                  f"({src_var}, {dst_var}, num_images);")
@@ -133,7 +195,7 @@ def render_top(graph, axi_width: int) -> TopLevel:
     out_signed = graph.layers[-1].out_type().kind == "INT" if graph.layers else False
     in_words = -(-in_count * 8 // axi_width)
     out_words = -(-out_stream.count * out_elem // axi_width)
-    decls, body = [], []
+    decls, body = _Decls(), []
     # Input: AXI words -> first layer's word width.
     decls.append(("axi_in", axi_width, 2))
     body.append(f"  bnn::axi_to_stream<{axi_width}, {in_words}>(in_stream, axi_in, num_images);")
@@ -147,12 +209,14 @@ def render_top(graph, axi_width: int) -> TopLevel:
         """Emit fork/resize plumbing of stream ``s`` and record each consumer's variable."""
         branches = [s.var]
         if len(s.consumers) > 1:
-            depth = s.words + 16
+            image = max(DEFAULT_DEPTH, s.words)  # one image of the forked tensor (docstring)
             branches = []
             current = s.var
+            last = len(s.consumers) - 2
             for i in range(len(s.consumers) - 1):
                 a, b = f"{s.var}_f{i}", f"{s.var}_r{i}"
-                decls.extend([(a, s.width, depth), (b, s.width, depth)])
+                decls.extend([(a, s.width, DEFAULT_DEPTH if i == 0 else image),
+                              (b, s.width, image if i == last else DEFAULT_DEPTH)])
                 body.append(f"  bnn::duplicate<{s.width}, {s.words}>({current}, {a}, {b}, "
                             "num_images);")
                 branches.append(a)
@@ -184,7 +248,9 @@ def render_top(graph, axi_width: int) -> TopLevel:
             raise HlsRenderError(f"layer {layer.name!r}: bad placeholder in its HLS call: "
                                  f"{exc}") from exc
         out = streams[layer.output]
-        decls.append((out.var, out.width, 2))
+        decls.append((out.var, out.width, DEFAULT_DEPTH))
+        decl = _split_decl(decl, decls)
+        pragmas = _split_pragmas(pragmas, decls, layer)
         body.append(f"  // {layer.kind} {layer.name}")
         if decl:
             body.append("  " + decl)
@@ -210,6 +276,11 @@ def render_top(graph, axi_width: int) -> TopLevel:
     decls.append(("axi_out", axi_width, 2))
     body.append(f"  bnn::stream_to_axi<{axi_width}, {out_words}>(axi_out, out_stream, "
                 "num_images);")
+    for var, depth in (getattr(graph, "meta", None) or {}).get("fifo_depths", {}).items():
+        if var not in decls or int(depth) < 1:
+            raise HlsRenderError(f"graph.meta['fifo_depths'] sets {var!r} to {depth}: not a "
+                                 "stream of this graph's top level (re-measure the depths)")
+        decls[var][1] = int(depth)
     files = dict(params)
     identity = _identity(graph)
     files["src/bnn_top.hpp"] = _header(axi_width, in_words, out_words, identity)
@@ -238,6 +309,11 @@ def _header(axi_width: int, in_words: int, out_words: int, identity: int = 0) ->
 #ifndef BNN_TOP_HPP
 #define BNN_TOP_HPP
 
+// Before the first include of ap_int.h (UG1399): words up to 4096 bits (default limit 1024).
+#ifndef AP_INT_MAX_W
+#define AP_INT_MAX_W {AP_INT_MAX_W}
+#endif
+
 #include <ap_axi_sdata.h>
 #include <ap_int.h>
 #include <hls_stream.h>
@@ -263,17 +339,13 @@ def _top_cpp(includes, param_files, decls, body) -> str:
     inc = "\n".join(f'#include "{h}"' for h in includes)
     par = "\n".join(f'#include "{p[len("src/"):]}"' for p in param_files)
     dec = []
-    for var, width, depth in decls:
+    for var, (width, depth) in decls.items():
         dec.append(f'  hls::stream<ap_uint<{width}> > {var}("{var}");')
         dec.append(f"#pragma HLS STREAM variable = {var} depth = {depth}")
     return f"""// SPDX-License-Identifier: BSD-3-Clause
 // Generated by pynq_bnn: DATAFLOW top level of the accelerator. Do not edit.
 #include "bnn_top.hpp"
 {inc}
-
-{par}
-
-static void write_identity(unsigned* identity) {{ *identity = BNN_IDENTITY; }}
 
 void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
              hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& out_stream, unsigned num_images,
@@ -283,10 +355,13 @@ void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
 #pragma HLS INTERFACE s_axilite port = num_images bundle = control
 #pragma HLS INTERFACE s_axilite port = identity bundle = control
 #pragma HLS INTERFACE s_axilite port = return bundle = control
+  // Layer parameters: constant arrays (ROMs) defined here with their ARRAY_PARTITION pragmas.
+{par}
+
 #pragma HLS DATAFLOW
 {chr(10).join(dec)}
 
-  write_identity(identity);
+  *identity = BNN_IDENTITY;  // read-only identity register (driver checks accelerator.json)
 {chr(10).join(body)}
 }}
 """

@@ -6,6 +6,10 @@
 :func:`run_csim` packs uint8 NHWC images into AXI words exactly as the DMA buffer will hold them
 (:mod:`.packing`), runs the testbench and unpacks the output words; :func:`verify_csim` compares
 with :func:`pynq_bnn.compiler.execute` image by image (identical integers required).
+
+``synthesis=True`` (all three) builds and runs the templates' synthesizable branch
+(``-D__SYNTHESIS__``, binary ``csim/tb_synth``) instead of the csim branch, so the code Vitis
+synthesizes is itself checked bit for bit on real images.
 """
 from __future__ import annotations
 
@@ -51,9 +55,10 @@ def _project(project) -> Project:
     return project if isinstance(project, Project) else load_project(project)
 
 
-def build_csim(project, timeout: float = 1800.0) -> Path:
+def build_csim(project, timeout: float = 1800.0, synthesis: bool = False) -> Path:
     """Compile the project's testbench with g++ (skipped when the binary was built from sources
-    with the same sha256).
+    with the same sha256); ``synthesis``: the synthesizable branch (``-D__SYNTHESIS__``) into
+    ``csim/tb_synth``.
 
     g++ writes to a temporary name that is renamed into place only after a successful link, and
     the sources' hash is recorded beside the binary afterwards: a compile killed mid-link (a
@@ -64,34 +69,36 @@ def build_csim(project, timeout: float = 1800.0) -> Path:
 
     project = _project(project)
     hls = project.hls_dir
-    exe = hls / "csim" / "tb"
+    exe = hls / "csim" / ("tb_synth" if synthesis else "tb")
     sources = [hls / "src" / "bnn_top.cpp", hls / "tb" / "tb.cpp"]
     inputs = sorted(set((hls / "src").rglob("*.hpp")) | set((hls / "csim").rglob("*.h*"))
                     | set(sources))
     digest = hashlib.sha256()
     for path in inputs:
         digest.update(str(path.relative_to(hls)).encode() + b"\0" + path.read_bytes())
-    stamp = exe.with_name("tb.sources.sha256")
+    stamp = exe.with_name(f"{exe.name}.sources.sha256")
     if exe.is_file() and stamp.is_file() and stamp.read_text().strip() == digest.hexdigest():
         return exe
     stamp.unlink(missing_ok=True)
-    for stale in exe.parent.glob("tb.partial-*"):  # left by a compile that was killed
+    for stale in exe.parent.glob(f"{exe.name}.partial-*"):  # left by a compile that was killed
         stale.unlink(missing_ok=True)
     t0 = time.monotonic()
-    partial = exe.with_name(f"tb.partial-{os.getpid()}")
+    partial = exe.with_name(f"{exe.name}.partial-{os.getpid()}")
     try:
         compile_cpp(sources, partial, timeout=timeout, opt="-O2",
-                    include_dirs=(hls / "csim", hls / "src", hls / "tb"))
+                    include_dirs=(hls / "csim", hls / "src", hls / "tb"), synthesis=synthesis)
         os.replace(partial, exe)
     finally:
         partial.unlink(missing_ok=True)
     stamp.write_text(digest.hexdigest() + "\n")
-    log.info("csim testbench compiled in %.1f s", time.monotonic() - t0)
+    log.info("csim testbench (%s branch) compiled in %.1f s",
+             "synthesis" if synthesis else "csim", time.monotonic() - t0)
     return exe
 
 
 def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600.0,
-             jobs: int = 0, part_images: int = 100, progress: bool = False) -> np.ndarray:
+             jobs: int = 0, part_images: int = 100, progress: bool = False,
+             synthesis: bool = False) -> np.ndarray:
     """Run the compiled accelerator on uint8 NHWC ``images``; return ``(N, output count)`` ints.
 
     The images are split into contiguous parts of at most ``part_images`` images, run by
@@ -105,7 +112,7 @@ def run_csim(project, images: np.ndarray, batch: int = 16, timeout: float = 3600
         raise ValueError(f"run_csim expects uint8 images of shape (N, "
                          f"{', '.join(map(str, project.input.shape))}), got {images.dtype} "
                          f"{tuple(images.shape)}")
-    exe = build_csim(project)
+    exe = build_csim(project, synthesis=synthesis)
     n = images.shape[0]
     jobs = max(1, jobs or usable_cpus())
     count = max(jobs, -(-n // max(1, part_images)))
@@ -150,13 +157,15 @@ def _read_output(project, path: Path, n: int) -> np.ndarray:
 
 
 def verify_csim(graph, project, images: np.ndarray, batch: int = 16, jobs: int = 0,
-                progress: bool = False) -> CsimReport:
+                progress: bool = False, synthesis: bool = False) -> CsimReport:
     """Compare csim with :func:`pynq_bnn.compiler.execute` on ``images`` (uint8 NHWC), the csim
-    in ``jobs`` parallel processes with an optional progress bar (see :func:`run_csim`)."""
+    in ``jobs`` parallel processes with an optional progress bar (see :func:`run_csim`);
+    ``synthesis``: the synthesizable branch."""
     from pynq_bnn.compiler.execute import execute
 
     t0 = time.monotonic()
-    got = run_csim(project, images, batch=batch, jobs=jobs, progress=progress)
+    got = run_csim(project, images, batch=batch, jobs=jobs, progress=progress,
+                   synthesis=synthesis)
     want = np.asarray(execute(graph, images)).reshape(got.shape[0], -1).astype(np.int64)
     if want.shape != got.shape:
         raise CsimError(f"csim output shape {got.shape} differs from numpy {want.shape}")

@@ -170,7 +170,7 @@ class DownsampleShortcut(_PoolBase, kind="DownsampleShortcut"):
         """``bnn::sum_pool`` into an internal stream, then ``bnn::channel_map_activate`` with
         ``PassThrough`` writes each sum ``DUP`` times (``src[c] = c % CH`` for tile,
         ``c // DUP`` for interleave)."""
-        from pynq_bnn.compiler.hls.params import cname
+        from pynq_bnn.compiler.hls.params import cname, partition_pragmas
         from pynq_bnn.compiler.hw.requantize import const_array_cpp, raw_kind_cpp
 
         ident = cname(self.name)
@@ -184,7 +184,10 @@ class DownsampleShortcut(_PoolBase, kind="DownsampleShortcut"):
                f"{raw_kind_cpp(sum_t)}, {sum_t.bits}, {sum_t.bits}>(${{out}}_pool, ${{out}}, "
                f"{ident}_src, bnn::PassThrough(), ${{reps}});")
         return HlsSnippet(includes=["bnn/pool.hpp", "bnn/activations.hpp"],
-                          params_header=const_array_cpp(f"{ident}_src", "ap_uint<16>", src),
+                          params_header=const_array_cpp(
+                              f"{ident}_src", "ap_uint<16>", src,
+                              partition_pragmas(f"{ident}_src", (1,), "cyclic", self.PE)
+                              if self.PE > 1 else ""),
                           decl=f"hls::stream<ap_uint<{self.PE * sum_t.bits}> > ${{out}}_pool;",
                           call=pool + "\n  " + dup, in_lanes=[self.PE], out_lanes=self.PE)
 

@@ -269,7 +269,7 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         bit is 0 there and ``frac_mvau`` counts neither plane (= numpy's 0 value). A 1×1,
         stride-1, unpadded conv and the vector case need no window unit.
         """
-        from pynq_bnn.compiler.hls.params import cname, weights_cpp
+        from pynq_bnn.compiler.hls.params import cname, partition_pragmas, weights_cpp
         from pynq_bnn.compiler.hw.requantize import const_array_cpp
 
         issues = self.check_folding()
@@ -286,7 +286,8 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         if gate is None:  # always open (FRAC2 without gate) or unused (BIPOLAR)
             gate = np.full(self.OFM_CH, -self.mw, dtype=np.int64)
         gate = np.broadcast_to(np.asarray(gate, dtype=np.int64), (self.OFM_CH,))
-        text += const_array_cpp(f"{ident}_gate", "int", gate.reshape(nf, self.PE).T)
+        text += const_array_cpp(f"{ident}_gate", "int", gate.reshape(nf, self.PE).T,
+                                partition_pragmas(f"{ident}_gate", (1,)))
         if self.OUT_MODE in _ACT_MODES:
             act_text, act = channel_function_cpp(ident, self.OUT_MODE, self.params,
                                                  self.out_type(), self.PE, self.out_bias)

@@ -137,7 +137,7 @@ class LABBinarize(HWLayer, kind="LABBinarize"):
         value ``PAD_VALUE`` (0: adds nothing), as :meth:`accumulate` pads the decoded values;
         integer input is windowed as is with ``PAD_VALUE`` as its raw lane code.
         """
-        from pynq_bnn.compiler.hls.params import cname
+        from pynq_bnn.compiler.hls.params import cname, partition_pragmas
         from pynq_bnn.compiler.hw.requantize import _thresholds_act_cpp, const_array_cpp
 
         issues = self.check_folding()
@@ -171,7 +171,8 @@ class LABBinarize(HWLayer, kind="LABBinarize"):
                      f"{self.CH}, {pe}, {bits}, {pad_code}>({src}, ${{out}}_win, ${{reps}});")
         kernel = np.asarray(self.params["kernel"], dtype=np.int64).reshape(self.CH, k * k)
         text = const_array_cpp(f"{ident}_w", f"ap_int<{self.W_BITS}>",
-                               kernel.reshape(self.CH // pe, pe, k * k).transpose(1, 0, 2))
+                               kernel.reshape(self.CH // pe, pe, k * k).transpose(1, 0, 2),
+                               partition_pragmas(f"{ident}_w", (1,)))
         act_text, act = _thresholds_act_cpp(
             ident, np.asarray(self.params["thresholds"]).reshape(self.CH, 1),
             self.params.get("direction"), 0, pe)

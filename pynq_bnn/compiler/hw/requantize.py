@@ -274,7 +274,7 @@ class Requantize(HWLayer, kind="Requantize"):
         """``threshold_stream`` (identity channel map) or ``channel_map_activate`` (``src``),
         with ``Thresholds``, ``Affine`` or ``Lut``. Input lanes are read as raw stored values (as
         :meth:`reference`: BIPOLAR/FRAC2 codes count as unsigned integers)."""
-        from pynq_bnn.compiler.hls.params import cname
+        from pynq_bnn.compiler.hls.params import cname, partition_pragmas
 
         ident = cname(self.name)
         in_t, out_t = self.in_types()[0], self.out_type()
@@ -292,7 +292,10 @@ class Requantize(HWLayer, kind="Requantize"):
             raise ChannelFunctionError(f"{self.name}: src must map {self.OUT_CH} output channels "
                                        f"to input channels 0..{self.IN_CH - 1}")
         in_pe = max(d for d in range(1, self.IN_CH + 1) if self.IN_CH % d == 0 and d <= self.PE)
-        text = const_array_cpp(f"{ident}_src", "ap_uint<16>", src) + act_text
+        # OUT_PE consecutive entries per cycle -> cyclic by OUT_PE
+        text = const_array_cpp(f"{ident}_src", "ap_uint<16>", src,
+                               partition_pragmas(f"{ident}_src", (1,), "cyclic", self.PE)
+                               if self.PE > 1 else "") + act_text
         call = (f"bnn::channel_map_activate<{self.IN_CH}, {in_pe}, {self.OUT_CH}, {self.PE}, "
                 f"{pixels}, {raw_kind_cpp(in_t)}, {in_t.bits}, {out_t.bits}>(${{in0}}, ${{out}}, "
                 f"{ident}_src, {act}, ${{reps}});")
@@ -309,8 +312,10 @@ def raw_kind_cpp(stype: StreamType) -> str:
     return "bnn::INT" if stype.kind == "INT" else "bnn::UINT"
 
 
-def const_array_cpp(name: str, ctype: str, values) -> str:
-    """``static const <ctype> <name>[d0][d1].. = {..};`` for an integer array (row-major)."""
+def const_array_cpp(name: str, ctype: str, values, partition: str = "") -> str:
+    """``static const <ctype> <name>[d0][d1].. = {..};`` for an integer array (row-major),
+    followed by ``partition`` (its ARRAY_PARTITION pragma lines, see
+    :func:`pynq_bnn.compiler.hls.params.partition_pragmas`)."""
     values = np.asarray(values, dtype=np.int64)
 
     def braces(a) -> str:
@@ -319,7 +324,7 @@ def const_array_cpp(name: str, ctype: str, values) -> str:
         return "{" + ", ".join(braces(row) for row in a) + "}"
 
     dims = "".join(f"[{d}]" for d in values.shape)
-    return f"static const {ctype} {name}{dims} = {braces(values)};\n"
+    return f"static const {ctype} {name}{dims} = {braces(values)};\n" + partition
 
 
 def _thresholds_act_cpp(ident: str, thresholds, direction, out_bias: int, pe: int) -> tuple:

@@ -55,7 +55,8 @@ def uint8_table_cpp(ident: str, suffix: str, table: np.ndarray) -> str:
         raise ValueError("uint8_table_cpp needs a non-empty 2-D table of integers in 0..255")
     rows = ", ".join("{" + ", ".join(str(int(v)) for v in row) + "}" for row in table)
     return (f"static const ap_uint<8> {ident}_{suffix}[{table.shape[0]}][{table.shape[1]}] = "
-            f"{{{rows}}};\n")
+            f"{{{rows}}};\n#pragma HLS ARRAY_PARTITION variable = {ident}_{suffix} complete "
+            "dim = 0\n")
 
 
 class Thermometer(HWLayer, kind="Thermometer"):

@@ -347,7 +347,7 @@ def test_seed_graph_renders_top_level():
     top = files["hls/src/bnn_top.cpp"]
     for needle in ("bnn::depthwise_mac<", "bnn::add_valid<", "bnn::frac_mvau<",
                    "bnn::channel_map_activate<", "bnn::add_streams<", "bnn::sum_pool<",
-                   "bnn::duplicate<", "hls::stream<ap_uint<24> > s_f1_simd;",
+                   "bnn::duplicate<", "hls::stream<ap_uint<24> > s_f1_simd(\"s_f1_simd\");",
                    "#pragma HLS STREAM variable = s_sc_w2 depth = 64"):
         assert needle in top, needle
 

@@ -131,7 +131,10 @@ void channel_map_activate(hls::stream<ap_uint<IN_PE * IN_BITS> >& in,
                           hls::stream<ap_uint<OUT_PE * OUT_BITS> >& out, const TSrc src[CH_OUT],
                           const Act& act, unsigned reps) {
   static_assert(CH_IN % IN_PE == 0 && CH_OUT % OUT_PE == 0, "channel_map_activate: bad folding");
-  long long pixel[CH_IN];
+  // One pixel's decoded inputs (IN_BITS + 1 signed bits hold every kind), in registers: each
+  // output cycle reads OUT_PE entries at data-dependent (channel map) positions.
+  ap_int<IN_BITS + 1> pixel[CH_IN];
+#pragma HLS ARRAY_PARTITION variable = pixel complete
   for (unsigned r = 0; r < reps * PIXELS; r++) {
     for (unsigned i = 0; i < CH_IN / IN_PE; i++) {
 #pragma HLS PIPELINE II = 1
@@ -146,7 +149,8 @@ void channel_map_activate(hls::stream<ap_uint<IN_PE * IN_BITS> >& in,
       ap_uint<OUT_PE * OUT_BITS> y = 0;
       for (unsigned pe = 0; pe < OUT_PE; pe++) {
 #pragma HLS UNROLL
-        set_lane<OUT_BITS>(y, pe, act.activate(nf, pe, pixel[src[nf * OUT_PE + pe]]));
+        set_lane<OUT_BITS>(y, pe,
+                           act.activate(nf, pe, (long long)pixel[src[nf * OUT_PE + pe]].to_int64()));
       }
       out.write(y);
     }

@@ -36,9 +36,8 @@ void stream_to_axi(hls::stream<ap_uint<AXI_W> >& in, hls::stream<AxiWord<AXI_W> 
       word.data = in.read();
       word.keep = -1;
       word.strb = -1;
-      word.user = 0;
-      word.id = 0;
-      word.dest = 0;
+      // ap_axiu<W, 0, 0, 0> has no usable user/id/dest (absent before Vitis 2022.1, a disabled
+      // type from 2022.1 on): they are never assigned.
       word.last = (r == reps - 1) && (i == WORDS - 1);
       out.write(word);
     }

@@ -79,8 +79,7 @@ void bitplane_conv(hls::stream<ap_uint<CH * 8> >& in, hls::stream<ap_uint<PE> >&
   constexpr unsigned NF = CH * PLANE_CH / PE;
   constexpr unsigned OH = IH + 2 * PAD - K + 1;
   constexpr unsigned OW = IW + 2 * PAD - K + 1;
-#pragma HLS ARRAY_PARTITION variable = weights.words complete dim = 1
-#pragma HLS ARRAY_PARTITION variable = fuse_w.words complete dim = 1
+  // weights: partitioned where they are defined (params header, inside bnn_top).
   ap_uint<WB> frame[IH][IW];
 #pragma HLS ARRAY_PARTITION variable = frame cyclic factor = K dim = 1
   ap_uint<WB> win[K][K];

@@ -5,11 +5,9 @@
 #ifndef PYNQ_BNN_COMMON_HPP
 #define PYNQ_BNN_COMMON_HPP
 
-// Wide folded streams (e.g. SIMD 1024 plus a few control bits) exceed ap_int's default 1024-bit
-// limit; the macro must be set before the first ap_int.h include.
-#ifndef AP_INT_MAX_W
-#define AP_INT_MAX_W 4096
-#endif
+// Words wider than 1024 bits need AP_INT_MAX_W (4096) defined BEFORE the first include of
+// ap_int.h: the generated bnn_top.hpp does it on its first lines (a definition here would come
+// too late and be ignored by Vitis).
 #include <ap_int.h>
 #include <hls_stream.h>
 

@@ -26,7 +26,7 @@ void mvau(hls::stream<ap_uint<SIMD * IN_BITS> >& in, hls::stream<ap_uint<PE * OU
   static_assert(MH % PE == 0, "mvau: MH must be a multiple of PE");
   constexpr unsigned SF = MW / SIMD;
   constexpr unsigned NF = MH / PE;
-#pragma HLS ARRAY_PARTITION variable = weights.words complete dim = 1
+  // weights: partitioned (PE banks, 64-bit chunks) where they are defined, in bnn_top.
   ap_uint<SIMD * IN_BITS> vec[SF];
 #ifndef __SYNTHESIS__
   Chunks<SIMD * IN_BITS> vec_chunks[SF];  // csim: the buffered words as 64-bit chunks

@@ -7,12 +7,6 @@
 #include "bnn/mvau.hpp"
 #include "bnn/label_select.hpp"
 
-#include "params/L_binarize.hpp"
-#include "params/L_fc1.hpp"
-#include "params/L_fc2.hpp"
-
-static void write_identity(unsigned* identity) { *identity = BNN_IDENTITY; }
-
 void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
              hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& out_stream, unsigned num_images,
              unsigned* identity) {
@@ -21,6 +15,11 @@ void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
 #pragma HLS INTERFACE s_axilite port = num_images bundle = control
 #pragma HLS INTERFACE s_axilite port = identity bundle = control
 #pragma HLS INTERFACE s_axilite port = return bundle = control
+  // Layer parameters: constant arrays (ROMs) defined here with their ARRAY_PARTITION pragmas.
+#include "params/L_binarize.hpp"
+#include "params/L_fc1.hpp"
+#include "params/L_fc2.hpp"
+
 #pragma HLS DATAFLOW
   hls::stream<ap_uint<64> > axi_in("axi_in");
 #pragma HLS STREAM variable = axi_in depth = 2
@@ -41,7 +40,7 @@ void bnn_top(hls::stream<ap_axiu<BNN_AXI_W, 0, 0, 0> >& in_stream,
   hls::stream<ap_uint<64> > axi_out("axi_out");
 #pragma HLS STREAM variable = axi_out depth = 2
 
-  write_identity(identity);
+  *identity = BNN_IDENTITY;  // read-only identity register (driver checks accelerator.json)
   bnn::axi_to_stream<64, 2>(in_stream, axi_in, num_images);
   bnn::resize<64, 8, 2, 16>(axi_in, s_pixels, num_images);
   // Thresholding binarize

@@ -3,6 +3,11 @@
 #ifndef BNN_TOP_HPP
 #define BNN_TOP_HPP
 
+// Before the first include of ap_int.h (UG1399): words up to 4096 bits (default limit 1024).
+#ifndef AP_INT_MAX_W
+#define AP_INT_MAX_W 4096
+#endif
+
 #include <ap_axi_sdata.h>
 #include <ap_int.h>
 #include <hls_stream.h>

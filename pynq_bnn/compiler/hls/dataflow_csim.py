@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Dataflow C simulation with bounded FIFOs: the generated top with every process a thread and
+every stream a FIFO of its declared depth, as the hardware runs it.
+
+The sequential csim (:mod:`.verify`) runs the processes of ``bnn_top`` one after the other over
+unbounded streams, so it cannot see a FIFO that is too shallow: in hardware a full FIFO stalls
+its producer, and a fork whose shortcut FIFO fills before the main branch emits anything
+deadlocks the whole accelerator on its first image. Here:
+
+* :func:`threaded_top` rewrites ``src/bnn_top.cpp`` into ``csim/bnn_top_dataflow.cpp``: each
+  process call is spawned as a thread (``pynq_bnn_csim::Dataflow``), each stream is constructed
+  with the depth of its ``STREAM`` pragma (other depths can be tried at run time without
+  recompiling: ``depths=`` -> ``$PYNQ_BNN_FIFO_DEPTHS``);
+* compiled with ``-DPYNQ_BNN_BOUNDED_FIFOS -pthread``, ``csim/hls_stream.h`` blocks a write on a
+  full stream and a read on an empty one, detects deadlock (every live process blocked; the
+  message names each blocked stream and direction) and records each stream's peak occupancy;
+* :func:`run_dataflow_csim` runs it on uint8 images and returns the outputs and the peaks, or
+  raises :class:`DataflowDeadlock` naming the blocked streams.
+
+Peak occupancies measured on real images are what FINN's FIFO sizing uses too (simulation, then
+depth = peak + margin): :func:`sized_depths`, and :func:`size_fifos`, which measures, sizes,
+re-runs the design at the sized depths to prove it still completes, and stores the depths in
+``graph.meta["fifo_depths"]`` for the generated code. Why one validating run is enough: a
+network of processes with blocking reads and writes on bounded FIFOs is itself a Kahn network
+(each FIFO's free space is a channel back to its producer), so its outputs *and whether it
+deadlocks* do not depend on the schedule; every process of the library also reads and writes a
+fixed number of words per image whatever the pixel values. The peaks themselves do depend on
+the thread schedule (they are simulated, not cycle counts), hence the margin.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pynq_bnn.compiler.hls.csim import CsimError, compile_cpp
+from pynq_bnn.compiler.hls.packing import pack_words
+from pynq_bnn.compiler.hls.project import Project, load_project
+
+__all__ = ["DataflowDeadlock", "DataflowResult", "threaded_top", "declared_depths",
+           "build_dataflow_csim", "size_fifos",
+           "run_dataflow_csim", "verify_dataflow_csim", "sized_depths", "DEADLOCK_EXIT"]
+
+DEADLOCK_EXIT = 7
+_DECL = re.compile(r'^(?P<indent>\s*)hls::stream<(?P<type>.+?)> (?P<var>\w+)\("(?P=var)"\);\n'
+                   r'#pragma HLS STREAM variable = (?P=var) depth = (?P<depth>\d+)\n', re.M)
+_CALL = re.compile(r"^(?P<indent>\s*)(?P<call>bnn::\w+\s*<.*\);)\s*$", re.M)
+
+
+class DataflowDeadlock(CsimError):
+    """The bounded-FIFO csim deadlocked; ``blocked`` lists ``"read s (empty)"`` /
+    ``"write s (full d/d)"`` entries, one per blocked process."""
+
+    def __init__(self, message: str, blocked: list):
+        super().__init__(message)
+        self.blocked = blocked
+
+
+@dataclass
+class DataflowResult:
+    """Outputs of a bounded-FIFO run and, per stream of ``bnn_top``, its depth and the peak
+    number of words it held (max over all batches)."""
+
+    outputs: np.ndarray
+    depths: dict = field(default_factory=dict)
+    peaks: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def declared_depths(top_cpp: str) -> dict:
+    """``{stream: depth}`` of the STREAM pragmas of a generated ``bnn_top.cpp``."""
+    return {m.group("var"): int(m.group("depth")) for m in _DECL.finditer(top_cpp)}
+
+
+def threaded_top(top_cpp: str) -> str:
+    """The bounded-FIFO, one-thread-per-process version of a generated ``bnn_top.cpp``.
+
+    Raises:
+        CsimError: the text is not a generated top (no DATAFLOW pragma / no process call).
+    """
+    def decl(m):
+        var = m.group("var")
+        return (f'{m.group("indent")}hls::stream<{m.group("type")}> {var}("{var}", '
+                f'{int(m.group("depth"))});\n')
+
+    text = _DECL.sub(decl, top_cpp)
+    text, calls = _CALL.subn(lambda m: f'{m.group("indent")}dataflow.spawn([&]() {{ '
+                             f'{m.group("call")} }});', text)
+    if "#pragma HLS DATAFLOW\n" not in text or not calls:
+        raise CsimError("not a generated DATAFLOW top (no DATAFLOW pragma or process call)")
+    text = text.replace("#pragma HLS DATAFLOW\n",
+                        "#pragma HLS DATAFLOW\n  pynq_bnn_csim::Dataflow dataflow;\n", 1)
+    end = text.rstrip().rfind("}")
+    text = text[:end] + "  dataflow.run();\n}\n"
+    return ("// Generated by pynq_bnn: dataflow csim of bnn_top (one thread per process, FIFOs of "
+            "the declared depths).\n// g++ only (-DPYNQ_BNN_BOUNDED_FIFOS -pthread); never "
+            "synthesized.\n" + text)
+
+
+def _project(project) -> Project:
+    return project if isinstance(project, Project) else load_project(project)
+
+
+def build_dataflow_csim(project, timeout: float = 1800.0, opt: str = "-O2") -> Path:
+    """Write ``csim/bnn_top_dataflow.cpp`` and compile it with the testbench
+    (``csim/tb_dataflow``; skipped when both are up to date; ``opt``: g++ optimization)."""
+    project = _project(project)
+    hls = project.hls_dir
+    source = threaded_top((hls / "src" / "bnn_top.cpp").read_text())
+    cpp = hls / "csim" / "bnn_top_dataflow.cpp"
+    exe = hls / "csim" / "tb_dataflow"
+    if not (cpp.is_file() and cpp.read_text() == source and exe.is_file()):
+        cpp.write_text(source)
+        compile_cpp([cpp, hls / "tb" / "tb.cpp"], exe, timeout=timeout, opt=opt,
+                    include_dirs=(hls / "csim", hls / "src", hls / "tb"),
+                    extra_flags=("-DPYNQ_BNN_BOUNDED_FIFOS", "-pthread"))
+    return exe
+
+
+def _parse_deadlock(stderr: str) -> list:
+    line = next((ln for ln in stderr.splitlines() if "csim dataflow deadlock" in ln), "")
+    return re.findall(r"\[([^\]]+)\]", line)
+
+
+def run_dataflow_csim(project, images: np.ndarray, depths: dict = None, batch: int = 4,
+                      timeout: float = 1800.0) -> DataflowResult:
+    """Run the bounded-FIFO csim on uint8 NHWC ``images`` (one process, ``batch`` images per
+    call of ``bnn_top``).
+
+    Args:
+        depths: ``{stream: depth}`` run with other depths than the generated ones.
+
+    Raises:
+        DataflowDeadlock: the design deadlocked (message and ``blocked`` name the streams).
+        CsimError: compile or run failure, or an override naming an unknown stream.
+    """
+    from pynq_bnn.compiler.hls.verify import _read_output
+
+    project = _project(project)
+    images = np.asarray(images)
+    depths = {str(k): int(v) for k, v in (depths or {}).items()}
+    unknown = set(depths) - set(declared_depths((project.hls_dir / "src" / "bnn_top.cpp")
+                                                .read_text()))
+    if unknown or any(v < 1 for v in depths.values()):
+        raise CsimError(f"depth overrides must name streams of bnn_top with depth >= 1: "
+                        f"{sorted(unknown) or depths}")
+    exe = build_dataflow_csim(project)
+    n = int(images.shape[0])
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="pynq_bnn_dataflow_") as tmp:
+        in_path, out_path = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
+        report = Path(tmp) / "fifos.txt"
+        pack_words(images.reshape(n, -1), 8, project.axi_width).tofile(in_path)
+        env = dict(os.environ, PYNQ_BNN_FIFO_REPORT=str(report),
+                   PYNQ_BNN_FIFO_DEPTHS=",".join(f"{k}={v}" for k, v in depths.items()))
+        try:
+            proc = subprocess.run([str(exe), str(in_path), str(out_path), str(n), str(batch)],
+                                  capture_output=True, text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired as exc:
+            raise CsimError(f"dataflow csim did not finish within {timeout} s") from exc
+        if proc.returncode == DEADLOCK_EXIT:
+            blocked = _parse_deadlock(proc.stderr)
+            raise DataflowDeadlock("dataflow csim deadlocked; blocked: " + ", ".join(blocked),
+                                   blocked)
+        if proc.returncode != 0:
+            raise CsimError(f"dataflow csim failed ({proc.returncode}):\n{proc.stderr[-8000:]}")
+        outputs = _read_output(project, out_path, n)
+        result = DataflowResult(outputs, seconds=time.monotonic() - t0)
+        for line in report.read_text().splitlines() if report.is_file() else []:
+            name, depth, peak = line.split()
+            if int(depth) == 0:  # the testbench's unbounded AXI port streams
+                continue
+            result.depths[name] = int(depth)
+            result.peaks[name] = max(result.peaks.get(name, 0), int(peak))
+    return result
+
+
+def verify_dataflow_csim(graph, project, images: np.ndarray, depths: dict = None,
+                         batch: int = 4) -> DataflowResult:
+    """:func:`run_dataflow_csim` and a bit-exact comparison with
+    :func:`pynq_bnn.compiler.execute` (raises :class:`CsimError` naming the first mismatch)."""
+    from pynq_bnn.compiler.execute import execute
+
+    result = run_dataflow_csim(project, images, depths, batch)
+    want = np.asarray(execute(graph, images)).reshape(result.outputs.shape[0], -1)
+    bad = np.nonzero((want.astype(np.int64) != result.outputs).any(axis=1))[0]
+    if bad.size:
+        raise CsimError(f"dataflow csim differs from numpy on {bad.size} of {len(want)} images "
+                        f"(first: {bad[:10].tolist()})")
+    return result
+
+
+def sized_depths(result: DataflowResult, margin: float = 0.125, minimum: int = 2) -> dict:
+    """FIFO depths from measured peaks: ``max(minimum, ceil(peak * (1 + margin)) + 1)`` — the
+    peak measured on real images with a relative margin and one word of slack."""
+    return {name: max(minimum, int(np.ceil(peak * (1 + margin))) + 1)
+            for name, peak in result.peaks.items()}
+
+
+def size_fifos(graph, project, images: np.ndarray, margin: float = 0.125, batch: int = 4,
+               max_rounds: int = 8) -> dict:
+    """Measure, size and validate the FIFO depths of ``project`` (written from ``graph``).
+
+    Runs the bounded-FIFO csim at the generated depths, sizes every stream with
+    :func:`sized_depths` (never above its generated depth), re-runs at the sized depths and, for
+    as long as that deadlocks, doubles the depth of every stream blocked full (at most
+    ``max_rounds`` times). The validated depths go to ``graph.meta["fifo_depths"]``; re-render
+    the project (:func:`~pynq_bnn.compiler.hls.project.write_project`) to emit them.
+
+    Returns:
+        ``{stream: depth}``, validated on ``images`` (bit-exact with numpy, no deadlock).
+
+    Raises:
+        DataflowDeadlock: the generated depths deadlock, or sizing did not converge.
+    """
+    project = _project(project)
+    result = verify_dataflow_csim(graph, project, images, batch=batch)
+    depths = {name: min(result.depths[name], depth)
+              for name, depth in sized_depths(result, margin).items()}
+    for _ in range(max_rounds):
+        try:
+            verify_dataflow_csim(graph, project, images, depths=depths, batch=batch)
+        except DataflowDeadlock as exc:
+            full = [re.match(r"write (\w+) \(full", b) for b in exc.blocked]
+            grow = {m.group(1) for m in full if m}
+            if not grow:
+                raise
+            for name in grow:
+                depths[name] = min(result.depths[name], 2 * depths[name])
+            continue
+        meta = getattr(graph, "meta", None)
+        if meta is not None:
+            meta["fifo_depths"] = dict(depths)
+        return depths
+    raise DataflowDeadlock(f"FIFO sizing did not converge in {max_rounds} rounds", [])
