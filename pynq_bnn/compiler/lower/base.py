@@ -166,8 +166,9 @@ def lower_model(model, rules, *, topk: int = 1, meta: dict | None = None) -> Dat
                 rule.apply(node, ctx)
                 break
         else:
-            raise UnsupportedGraphError(node, "has no lowering rule for this pattern (the "
-                                        "streamline passes left it in the integer graph)")
+            from pynq_bnn.compiler.lower.refusal import refuse_unlowered
+
+            raise refuse_unlowered(node, ctx)
     out_tensor = model.graph.output[0].name
     out = ctx.stream(out_tensor)
     n_classes = int(np.prod(out.shape))
