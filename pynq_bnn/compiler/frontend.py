@@ -56,7 +56,8 @@ def streamline_passes() -> list:
     from pynq_bnn.compiler.lower.repbnn import FoldChannelTile
 
     return [FoldWeightQuant(), GemmToMatMul(), RemoveDeadNodes(), IntegerPixelInput(),
-            HoistScalarOps(), AnnotateBipolar(), FoldChannelTile(), AbsorbThresholds(), RemoveDeadNodes()]
+            HoistScalarOps(), AnnotateBipolar(), FoldChannelTile(), AbsorbThresholds(),
+            RemoveDeadNodes()]
 
 
 def streamline(model_or_path, save_intermediates=None):

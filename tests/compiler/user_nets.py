@@ -145,7 +145,7 @@ def stream_quant(scale=None):
 
 
 class BiRealBlock(nn.Module):
-    """``out = q(BN(binconv(sign(x))) [+ act] + shortcut(x))`` with an identity or a
+    """``out = q(act(q(BN(binconv(sign(x)))) + shortcut(x)))`` with an identity or a
     binary 1x1 stride-2 conv + BN shortcut (Bi-Real / ReActNet downsampling)."""
 
     def __init__(self, cin, cout, stride=1, shortcut="identity", rsign=False, rprelu=False,
@@ -167,10 +167,12 @@ class BiRealBlock(nn.Module):
             self.shortcut = nn.Sequential(nn.AvgPool2d(stride), SignAct(cin),
                                           binary_conv(cin, cout, 1), nn.BatchNorm2d(cout),
                                           stream_quant(scale))
+        self.branch_quant = stream_quant(scale)
         self.out_quant = stream_quant(scale)
 
     def forward(self, x):
-        return self.out_quant(self.act(self.bn(self.conv(self.sign(x)))) + self.shortcut(x))
+        branch = self.branch_quant(self.bn(self.conv(self.sign(x))))
+        return self.out_quant(self.act(branch + self.shortcut(x)))
 
 
 class _ChannelDup(nn.Module):
@@ -178,8 +180,9 @@ class _ChannelDup(nn.Module):
         super().__init__()
         self.times = times
 
-    def forward(self, x):
-        return torch.cat([x] * self.times, dim=1)
+    def forward(self, x):  # a Gather on the channel axis (qonnx's cleanup mis-renames a
+        # Concat that lists one tensor twice)
+        return x[:, torch.arange(x.shape[1]).repeat(self.times)]
 
 
 class BiRealNet(nn.Module):
