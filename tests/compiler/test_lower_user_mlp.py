@@ -107,3 +107,47 @@ def test_check_deployable_takes_any_module_and_asks_for_a_shape():
     assert "input_shape=(C, H, W)" in report.first_problem.reason
     report = check_deployable(model, input_shape=(1, 28, 28))
     assert report.ok and report.model_name == "BnnPynqMLP", str(report)
+
+
+def test_compile_module_records_origin_and_verification(mnist, tmp_path):
+    from pynq_bnn.compiler.graph import load_graph, save_graph
+    from pynq_bnn.compiler.user_model import compile_module
+
+    torch.manual_seed(0)
+    model = nets.calibrate(nets.BnnPynqMLP(1, 1, 1, hidden=(16,)), mnist.images[:100])
+    graph, report = compile_module(model, mnist.images[:100], mnist.labels[:100])
+    origin = graph.meta["origin"]
+    assert origin["class"] == "BnnPynqMLP" and len(origin["qonnx_sha256"]) == 64
+    assert origin["verification"]["images"] == 100 and report.ok
+    assert load_graph(save_graph(graph, tmp_path / "g")).meta["origin"] == origin
+
+
+class _Float32Flip(nn.Module):
+    """The inner model, except that in float32 the first image of a batch gets negated logits
+    (a stand-in for float32 rounding flipping a decision; float64 is left exact)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        y = self.inner(x)
+        if x.dtype == torch.float32:
+            y = torch.cat([-y[:1], y[1:]])
+        return y
+
+
+def test_verify_fails_on_real_mismatches_and_separates_float32_near_ties(tmp_path, mnist):
+    torch.manual_seed(0)
+    model = nets.calibrate(nets.BnnPynqMLP(1, 1, 1, hidden=(32, 32)), mnist.images[:200])
+    wrapper = export_qonnx(model, tmp_path / "mlp.onnx", input_shape=(1, 28, 28))
+    graph = compile_qonnx(wrapper)
+    images = mnist.images[:200]
+    flipped = verify(_Float32Flip(model), wrapper, graph, images, layer_images=0)
+    assert flipped.ok and flipped.real_mismatches == 0, str(flipped)
+    assert flipped.top1_mismatches == flipped.near_ties == 1, str(flipped)
+    mvau = next(layer for layer in graph.layers if layer.kind == "MVAU")
+    mvau.params["thresholds"] = mvau.params["thresholds"] + 7  # a wrong threshold table
+    broken = verify(model, wrapper, graph, images, layer_images=1)
+    assert not broken.ok and broken.layer_mismatches > 0, str(broken)
+    assert broken.real_mismatches == broken.top1_mismatches > 0, str(broken)
