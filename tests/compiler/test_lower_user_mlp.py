@@ -151,3 +151,18 @@ def test_verify_fails_on_real_mismatches_and_separates_float32_near_ties(tmp_pat
     broken = verify(model, wrapper, graph, images, layer_images=1)
     assert not broken.ok and broken.layer_mismatches > 0, str(broken)
     assert broken.real_mismatches == broken.top1_mismatches > 0, str(broken)
+
+
+def test_compile_onnx_file_verifies_against_the_file(tmp_path, mnist):
+    from pynq_bnn.compiler.onnx_source import compile_onnx_file
+
+    torch.manual_seed(0)
+    model = nets.calibrate(nets.BnnPynqMLP(1, 1, 2, hidden=(16,)), mnist.images[:100])
+    path = tmp_path / "user.onnx"
+    export_qonnx(model, path, input_shape=(1, 28, 28))
+    graph, report = compile_onnx_file(path, mnist.images[:30], mnist.labels[:30])
+    assert report.ok and report.top1_mismatches == 0 and report.layers, str(report)
+    assert graph.meta["origin"]["file"] == "user.onnx"
+    assert graph.meta["origin"]["verification"]["images"] == 30
+    with pytest.raises(FileNotFoundError):
+        compile_onnx_file(tmp_path / "missing.onnx", mnist.images[:2])
