@@ -4,9 +4,9 @@
 
 Steps:
 
-1. Export the model to QONNX (:func:`pynq_bnn.export.export_qonnx`; until that module exists, a
-   local fallback runs Brevitas ``export_qonnx`` + qonnx ``cleanup_model``, same contract:
-   batch size 1, input ``global_in``).
+1. Export the model to QONNX (:func:`pynq_bnn.export.export_qonnx`: batch size 1, input
+   ``global_in`` = ``p / 255``); any ``nn.Module`` works, ``input_shape`` names its input when
+   the module has no ``input_shape`` attribute.
 2. If :func:`pynq_bnn.compiler.compile_qonnx` is importable, lower the graph. A compiler error
    names the first node it could not lower; the report carries its name, op type and reason.
 3. The report is ``ok`` only when the compiler lowered the whole graph. If export works but no
@@ -84,32 +84,11 @@ class DeployReport:
         return "\n".join(lines)
 
 
-def export_for_check(model: torch.nn.Module, path) -> "ModelWrapper":  # noqa: F821
+def export_for_check(model: torch.nn.Module, path, input_shape=None) -> "ModelWrapper":  # noqa: F821
     """Export ``model`` (eval mode, batch 1) to a cleaned QONNX ``ModelWrapper`` at ``path``."""
-    try:
-        from pynq_bnn.export import export_qonnx
-    except ImportError:
-        export_qonnx = _fallback_export_qonnx
-    return export_qonnx(model, path)
+    from pynq_bnn.export import export_qonnx
 
-
-def _fallback_export_qonnx(model, path):
-    """Brevitas export + qonnx cleanup (used until :mod:`pynq_bnn.export` exists)."""
-    from brevitas.export import export_qonnx as brevitas_export_qonnx
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.util.cleanup import cleanup_model
-
-    shape = (1,) + tuple(getattr(model, "input_shape", ()))
-    was_training = model.training
-    model.eval()
-    try:
-        brevitas_export_qonnx(model, torch.rand(shape), export_path=str(path),
-                              input_names=["global_in"])
-    finally:
-        model.train(was_training)
-    wrapper = cleanup_model(ModelWrapper(str(path)))
-    wrapper.save(str(path))
-    return wrapper
+    return export_qonnx(model, path, input_shape=input_shape)
 
 
 def _node_from_error(err: Exception, wrapper) -> tuple:
@@ -135,22 +114,26 @@ def _node_from_error(err: Exception, wrapper) -> tuple:
     return name, op_type
 
 
-def check_deployable(model: torch.nn.Module, *, workdir=None) -> DeployReport:
+def check_deployable(model: torch.nn.Module, *, input_shape=None, workdir=None) -> DeployReport:
     """Export ``model`` to QONNX and try to lower it with the pynq_bnn compiler.
 
     Args:
-        model: a :class:`pynq_bnn.zoo.BNNModel` (or any module with ``input_shape``).
+        model: a :class:`pynq_bnn.zoo.BNNModel` or any Brevitas ``nn.Module`` (input
+            ``p / 255``).
+        input_shape: per-image input shape ``(C, H, W)``; default ``model.input_shape``.
         workdir: folder for the exported ``.onnx`` (a temporary folder by default).
 
     Returns:
         A :class:`DeployReport`; ``report.ok`` is True only if the compiler lowered the model.
     """
-    name = getattr(model, "config", {}).get("name", type(model).__name__)
+    from pynq_bnn.export.qonnx_export import model_name
+
+    name = model_name(model)
     report = DeployReport(model_name=name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(workdir or tmp) / f"{name}_check.onnx"
         try:
-            wrapper = export_for_check(model, path)
+            wrapper = export_for_check(model, path, input_shape)
         except Exception as err:  # noqa: BLE001 - any export failure is the report's content
             report.first_problem = Problem("export", f"{type(err).__name__}: {err}")
             return report

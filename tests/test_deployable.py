@@ -37,7 +37,7 @@ def _exported(tmp_path_factory):
 @pytest.fixture
 def tiny_lfc(_exported, monkeypatch):
     model, wrapper = _exported
-    monkeypatch.setattr(deployable, "export_for_check", lambda m, path: copy.deepcopy(wrapper))
+    monkeypatch.setattr(deployable, "export_for_check", lambda m, path, *args: copy.deepcopy(wrapper))
     return model
 
 

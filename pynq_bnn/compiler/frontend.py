@@ -64,12 +64,14 @@ def streamline_passes() -> list:
     from pynq_bnn.compiler.passes.annotate_bipolar import AnnotateBipolar
     from pynq_bnn.compiler.passes.fold_weight_quant import FoldWeightQuant
     from pynq_bnn.compiler.passes.gemm_to_matmul import GemmToMatMul
+    from pynq_bnn.compiler.passes.hoist_scalar_ops import HoistScalarOps
     from pynq_bnn.compiler.passes.integer_input import IntegerPixelInput
     from pynq_bnn.compiler.passes.remove_dead_nodes import RemoveDeadNodes
     from pynq_bnn.compiler.lower.repbnn import FoldChannelTile
 
     return [FoldWeightQuant(), GemmToMatMul(), RemoveDeadNodes(), IntegerPixelInput(),
-            AnnotateBipolar(), FoldChannelTile(), AbsorbThresholds(), RemoveDeadNodes()]
+            HoistScalarOps(), AnnotateBipolar(), FoldChannelTile(), AbsorbThresholds(),
+            RemoveDeadNodes()]
 
 
 def streamline(model_or_path, save_intermediates=None):

@@ -12,9 +12,30 @@ import numpy as np
 
 __all__ = ["UnsupportedGraphError", "GraphFormatError", "initializer", "consumers", "producer",
            "single_consumer", "attr", "is_scalar", "replace_tensor_uses", "remove_node",
-           "unique_tensor_name", "QONNX_DOMAIN"]
+           "unique_tensor_name", "QONNX_DOMAIN", "made_from", "origin_of"]
 
 QONNX_DOMAIN = "qonnx.custom_op.general"
+_ORIGIN_TAG = "pynq_bnn:made-from "
+
+
+def made_from(origin) -> str:
+    """``doc_string`` for a node a pass creates from the user's node ``origin`` (or from the
+    graph input, when ``origin`` is a tensor name), so that errors name the user's node."""
+    if isinstance(origin, str):
+        return f"{_ORIGIN_TAG}Input {origin}"
+    first = origin_of(origin)  # a node made from a made node keeps the first origin
+    op_type, name = first if first is not None else (origin.op_type, origin.name)
+    return f"{_ORIGIN_TAG}{op_type} {name}"
+
+
+def origin_of(node) -> tuple | None:
+    """``(op_type, name)`` of the user's node a compiler-made ``node`` came from; None for a
+    node of the user's graph."""
+    doc = getattr(node, "doc_string", "") or ""
+    if not doc.startswith(_ORIGIN_TAG):
+        return None
+    op_type, _, name = doc[len(_ORIGIN_TAG):].partition(" ")
+    return op_type, name
 
 
 class UnsupportedGraphError(ValueError):
@@ -25,8 +46,9 @@ class UnsupportedGraphError(ValueError):
     """
 
     def __init__(self, node, reason: str):
-        self.node_name = getattr(node, "name", str(node))
-        self.op_type = getattr(node, "op_type", "?")
+        origin = origin_of(node)  # a node a pass made: name the user's node it came from
+        self.node_name = origin[1] if origin else getattr(node, "name", str(node))
+        self.op_type = origin[0] if origin else getattr(node, "op_type", "?")
         self.reason = reason
         super().__init__(f"{self.op_type} node {self.node_name!r} {reason}")
 

@@ -28,7 +28,7 @@ import torch
 from pynq_bnn.checkpoint import unwrap_model
 from pynq_bnn.utils.atomic import atomic_write_bytes
 
-__all__ = ["export_qonnx", "EXPORT_INPUT_NAME", "ExportError"]
+__all__ = ["export_qonnx", "EXPORT_INPUT_NAME", "ExportError", "model_name", "resolve_input_shape"]
 
 log = logging.getLogger(__name__)
 
@@ -61,33 +61,54 @@ def _remove_stale_export_dirs(folder: Path) -> None:
             pass
 
 
-def export_qonnx(model: torch.nn.Module, path):
+def model_name(model) -> str:
+    """``model.config["name"]`` for zoo models, else the class name (any ``nn.Module``)."""
+    config = getattr(model, "config", None)
+    name = config.get("name") if isinstance(config, dict) else None
+    return str(name or type(model).__name__)
+
+
+def resolve_input_shape(model, input_shape=None) -> tuple:
+    """The per-image input shape ``(C, H, W)`` (or ``(K,)``): the argument, else
+    ``model.input_shape``; raises :class:`ExportError` saying what to pass when neither is set."""
+    shape = tuple(int(d) for d in (input_shape if input_shape is not None
+                                   else getattr(model, "input_shape", ()) or ()))
+    if not shape or any(d <= 0 for d in shape):
+        raise ExportError(f"{type(model).__name__} has no input_shape: pass "
+                          "input_shape=(C, H, W) (one image, without the batch dimension)")
+    return shape
+
+
+def export_qonnx(model: torch.nn.Module, path, *, input_shape=None):
     """Export ``model`` to QONNX at ``path`` and return the cleaned ``ModelWrapper``.
 
+    Any ``nn.Module`` built from Brevitas layers exports; its input is ``p / 255`` (float32,
+    NCHW) for uint8 pixels ``p``, the convention of :func:`pynq_bnn.zoo.to_model_input` that the
+    compiler's integer pixel input relies on.
+
     Args:
-        model: a :class:`pynq_bnn.zoo.BNNModel` (exported in eval mode; parameters unchanged).
+        model: a :class:`pynq_bnn.zoo.BNNModel` or any Brevitas ``nn.Module`` (exported in eval
+            mode; parameters unchanged).
         path: ``.onnx`` file to write (atomically; parent folders are created).
+        input_shape: per-image input shape ``(C, H, W)``; default ``model.input_shape``.
 
     Returns:
         qonnx ``ModelWrapper`` of the written graph.
 
     Raises:
-        ExportError: the model has no ``input_shape`` or the exported input is not
-            ``global_in``.
+        ExportError: no input shape is known or the exported input is not ``global_in``.
     """
     from brevitas.export import export_qonnx as brevitas_export_qonnx
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.util.cleanup import cleanup_model
 
     model = unwrap_model(model)
-    input_shape = tuple(getattr(model, "input_shape", ()))
-    if not input_shape:
-        raise ExportError(f"{type(model).__name__} has no input_shape: export zoo models only")
+    input_shape = resolve_input_shape(model, input_shape)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
+    device = next(iter(model.parameters()), torch.zeros(())).device
     example = torch.rand((1, *input_shape), generator=torch.Generator().manual_seed(0)).to(device)
     _remove_stale_export_dirs(path.parent)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".export.{os.getpid()}.", dir=path.parent))
@@ -107,6 +128,6 @@ def export_qonnx(model: torch.nn.Module, path):
     if inputs != [EXPORT_INPUT_NAME]:
         raise ExportError(f"exported graph has inputs {inputs}, expected [{EXPORT_INPUT_NAME!r}]")
     atomic_write_bytes(path, wrapper.model.SerializeToString())
-    log.info("exported %s to %s (%d nodes)", model.config.get("name"), path,
+    log.info("exported %s to %s (%d nodes)", model_name(model), path,
              len(wrapper.graph.node))
     return wrapper

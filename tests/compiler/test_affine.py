@@ -123,7 +123,9 @@ def test_rendered_activation_units():
               "knees": np.array([[6], [10]]), "shift": 4, "clamp": [-8, 7]}
     assert affine_cpp("L_x", params, pe=2) == (
         "static const bnn::Affine<1, 2, 2, 4, -8, 7, int, int, int> L_x_act = {\n"
-        "{{{3, 1}}, {{5, 5}}},\n{{{-1, 4}}, {{2, 2}}},\n{{{0, 6}}, {{0, 10}}}};\n")
+        "{{{3, 1}}, {{5, 5}}},\n{{{-1, 4}}, {{2, 2}}},\n{{{0, 6}}, {{0, 10}}}};\n"
+        + "".join(f"#pragma HLS ARRAY_PARTITION variable = L_x_act.{member} complete dim = {dim}\n"
+                  for member in ("mul", "add", "knee") for dim in (1, 3)))
     text = thresholds_cpp("L_t", np.arange(16)[None, :] * 2, pe=1, out_bias=-8)
     assert text.startswith("static const bnn::ThresholdSearch<1, 1, 5, int, -8> L_t_act = {\n"
                            "{{{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, "

@@ -96,3 +96,24 @@ def test_fracbnn_trained_checkpoint_is_bit_exact_on_1000_cifar_images(tmp_path, 
     report = verify(model, path, graph, test.images[:20], test.labels[:20])
     print(report)
     assert report.ok, str(report)
+
+
+@pytest.mark.slow
+def test_fracbnn_binary_activation_compiles_with_the_generic_residual_rules(tmp_path, data_dir):
+    """``act="binary"`` (no fractional unit): the signs of the residual stream, the adds, the
+    shortcuts and the head are the generic scaled-stream / residual / head rules."""
+    from pynq_bnn.compiler import verify
+    from pynq_bnn.data import load_dataset
+    from pynq_bnn.export import export_qonnx
+
+    test = load_dataset("cifar10", "test", data_dir).subset(500)
+    torch.manual_seed(0)
+    model = zoo.build("fracbnn", widths=(16, 32, 64), blocks=(1, 1, 1), act="binary").eval()
+    path = tmp_path / "fracbnn_binary.onnx"
+    export_qonnx(model, path)
+    graph = compile_qonnx(path)
+    kinds = [layer.kind for layer in graph.layers]
+    assert kinds.count("AddStreams") == 6 and kinds.count("DownsampleShortcut") == 2, kinds
+    report = verify(model, path, graph, test.images, test.labels)
+    assert report.ok and report.top1_mismatches == 0 and report.layer_mismatches == 0, \
+        str(report)

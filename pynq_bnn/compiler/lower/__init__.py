@@ -34,12 +34,16 @@ pixel stream (channels last); the graph output (integer scores) gets a LabelSele
 """
 from pynq_bnn.compiler.lower.base import LoweringContext, LoweringRule, StreamInfo, lower_model
 from pynq_bnn.compiler.lower.bitplane import BitPlaneRule
-from pynq_bnn.compiler.lower.fracbnn import FRACBNN_FALLBACK_RULES, FRACBNN_RULES
+from pynq_bnn.compiler.lower.fracbnn import FracUnitRule
+from pynq_bnn.compiler.lower.head import GlobalPoolHeadRule, ScaledMatMulRule
 from pynq_bnn.compiler.lower.lab import DepthwiseBinarizerRule
 from pynq_bnn.compiler.lower.layout import FlattenRule
 from pynq_bnn.compiler.lower.mac import ConvRule, MatMulRule
 from pynq_bnn.compiler.lower.pool import MaxPoolRule
 from pynq_bnn.compiler.lower.repbnn import RepConvRule
+from pynq_bnn.compiler.lower.residual import DownsampleRule, ResidualAddRule
+from pynq_bnn.compiler.lower.scaled import ConstantNodeRule, ScaledFlattenRule, \
+    ScaledSignRule, ScaledStreamRule
 from pynq_bnn.compiler.lower.thermometer import ThermometerRule
 from pynq_bnn.compiler.lower.thresholding import ThresholdingRule
 
@@ -54,8 +58,10 @@ RULES = [
     ConvRule(),
     MatMulRule(),
     MaxPoolRule(),
-    *FRACBNN_RULES,  # FracBNN units, residual adds, pooling, scaled head (before FlattenRule)
+    # scaled integer streams (residual networks), before FlattenRule
+    FracUnitRule(), ScaledSignRule(), ResidualAddRule(), DownsampleRule(), GlobalPoolHeadRule(),
+    ScaledFlattenRule(), ScaledMatMulRule(),
     FlattenRule(),
     ThresholdingRule(),
-    *FRACBNN_FALLBACK_RULES,  # scaled int streams, constant nodes: last
+    ScaledStreamRule(), ConstantNodeRule(),  # catch-alls: last
 ]

@@ -33,6 +33,8 @@ class StreamInfo:
         nchw_shape: per-image shape of the QONNX tensor (``(C, H, W)`` or ``(K,)``).
         flattened_from: ``(C, H, W)`` when the QONNX tensor is an NCHW flatten of a feature map
             that travels channels-last in hardware (consumers must permute their weight rows).
+        scale: for a scaled integer stream (residual networks), the positive float ``s`` with
+            QONNX value = stream integer * ``s``; None when the tensor holds the integers.
     """
 
     stream: str
@@ -40,6 +42,7 @@ class StreamInfo:
     stype: StreamType
     nchw_shape: tuple
     flattened_from: tuple | None = None
+    scale: float | None = None
 
 
 def stream_type_of(model, tensor: str) -> StreamType:
@@ -136,6 +139,21 @@ class LoweringContext:
         self.consumed.update(n.name for n in nodes)
 
 
+def _stream_tensors(ctx) -> dict:
+    """For verification: the QONNX tensor each renamed or scaled HW stream carries (the first
+    tensor recorded for it) and its scale (tensor value = stream integer * scale)."""
+    tensors, scales, seen = {}, {}, set()
+    for tensor, info in ctx.streams.items():
+        if info.stream in seen:
+            continue
+        seen.add(info.stream)
+        if tensor != info.stream:
+            tensors[info.stream] = tensor
+        if info.scale is not None:
+            scales[info.stream] = float(info.scale)
+    return {"stream_tensors": tensors, "stream_scales": scales}
+
+
 def lower_model(model, rules, *, topk: int = 1, meta: dict | None = None) -> DataflowGraph:
     """Lower a streamlined QONNX model to a :class:`DataflowGraph` ending in a LabelSelect.
 
@@ -166,8 +184,9 @@ def lower_model(model, rules, *, topk: int = 1, meta: dict | None = None) -> Dat
                 rule.apply(node, ctx)
                 break
         else:
-            raise UnsupportedGraphError(node, "has no lowering rule for this pattern (the "
-                                        "streamline passes left it in the integer graph)")
+            from pynq_bnn.compiler.lower.refusal import refuse_unlowered
+
+            raise refuse_unlowered(node, ctx)
     out_tensor = model.graph.output[0].name
     out = ctx.stream(out_tensor)
     n_classes = int(np.prod(out.shape))
@@ -177,6 +196,8 @@ def lower_model(model, rules, *, topk: int = 1, meta: dict | None = None) -> Dat
     select = LabelSelect(ctx.unique_layer_name("LabelSelect_0"), [out.stream], "global_out_topk",
                          labels=n_classes, k=int(topk), in_type=out.stype.name, PE=1)
     ctx.add_layer(select)
-    graph = DataflowGraph(ctx.layers, graph_in, hwc, stype.name, select.output, dict(meta or {}))
+    meta = dict(meta or {})
+    meta.update(_stream_tensors(ctx))
+    graph = DataflowGraph(ctx.layers, graph_in, hwc, stype.name, select.output, meta)
     graph.validate()
     return graph

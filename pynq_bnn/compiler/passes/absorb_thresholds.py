@@ -27,7 +27,7 @@ import numpy as np
 from onnx import helper
 from qonnx.core.datatype import DataType
 
-from pynq_bnn.compiler.ir import QONNX_DOMAIN, UnsupportedGraphError, attr, consumers, \
+from pynq_bnn.compiler.ir import QONNX_DOMAIN, UnsupportedGraphError, attr, consumers, made_from, \
     remove_node, replace_tensor_uses, unique_tensor_name
 from pynq_bnn.compiler.passes.base import Pass
 from pynq_bnn.compiler.passes.segments import find_segment
@@ -133,7 +133,7 @@ class AbsorbThresholds(Pass):
             model.graph.node.remove(node)
         if identity:
             self._emit_scale(model, seg.source, q_out, levels.scale,
-                             self._insert_index(model, seg.source))
+                             self._insert_index(model, seg.source), seg.quant)
             return
         thresholds, neg = derive_thresholds(seg.quant, counts, domain, lo, hi, levels.n)
         acc = self._absorb_mac(model, seg)
@@ -146,18 +146,20 @@ class AbsorbThresholds(Pass):
             model.set_initializer(signs, sign_values)
             signed = unique_tensor_name(model, f"{acc}_signed")
             model.graph.node.insert(index, helper.make_node("Mul", [acc, signs], [signed],
-                                                            name=f"{seg.quant.name}_neg"))
+                                                            name=f"{seg.quant.name}_neg",
+                                                            doc_string=made_from(seg.quant)))
             index, acc = index + 1, signed
         thr_name = unique_tensor_name(model, f"{seg.quant.name}_thresholds")
         model.set_initializer(thr_name, thresholds.astype(np.float32))
         mt_out = q_out if levels.scale == 1.0 else unique_tensor_name(model, f"{q_out}_int")
         model.graph.node.insert(index, helper.make_node(
             "MultiThreshold", [acc, thr_name], [mt_out], domain=QONNX_DOMAIN,
-            name=f"{seg.quant.name}_MT", out_scale=levels.mt_out_scale,
+            name=f"{seg.quant.name}_MT", doc_string=made_from(seg.quant),
+            out_scale=levels.mt_out_scale,
             out_bias=levels.mt_out_bias, data_layout="NCHW" if rank == 4 else "NC"))
         model.set_tensor_datatype(mt_out, levels.dtype)
         if mt_out != q_out:
-            self._emit_scale(model, mt_out, q_out, levels.scale, index + 1)
+            self._emit_scale(model, mt_out, q_out, levels.scale, index + 1, seg.quant)
 
     def _rewrite_output(self, model, seg, out) -> None:
         first = seg.tail[0] if seg.tail else seg.mac
@@ -203,11 +205,12 @@ class AbsorbThresholds(Pass):
         return 0
 
     @staticmethod
-    def _emit_scale(model, src: str, dst: str, scale: float, index: int) -> None:
+    def _emit_scale(model, src: str, dst: str, scale: float, index: int, origin) -> None:
         if scale == 1.0:
             replace_tensor_uses(model, dst, src)
             return
         name = unique_tensor_name(model, f"{dst}_scale")
         model.set_initializer(name, np.asarray(scale, dtype=np.float32))
         model.graph.node.insert(index, helper.make_node("Mul", [src, name], [dst],
-                                                        name=f"{dst}_rescale"))
+                                                        name=f"{dst}_rescale",
+                                                        doc_string=made_from(origin)))

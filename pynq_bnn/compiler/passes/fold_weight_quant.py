@@ -15,7 +15,7 @@ from onnx import helper
 from qonnx.core.datatype import DataType
 from qonnx.core.onnx_exec import execute_node
 
-from pynq_bnn.compiler.ir import UnsupportedGraphError, attr, unique_tensor_name
+from pynq_bnn.compiler.ir import UnsupportedGraphError, attr, made_from, unique_tensor_name
 from pynq_bnn.compiler.passes.base import Pass
 
 __all__ = ["FoldWeightQuant", "opset_version"]
@@ -80,7 +80,7 @@ class FoldWeightQuant(Pass):
                 model.set_tensor_datatype(int_name, dtype)
                 model.set_initializer(scale_name, scale)
                 mul = helper.make_node("Mul", [int_name, scale_name], [out],
-                                       name=f"{node.name}_scale")
+                                       name=f"{node.name}_scale", doc_string=made_from(node))
                 model.graph.node.insert(index, mul)
             return model, True
         return model, False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
-from pynq_bnn.compiler.ir import UnsupportedGraphError, attr, consumers, producer, \
+from pynq_bnn.compiler.ir import UnsupportedGraphError, attr, consumers, made_from, producer, \
     unique_tensor_name
 from pynq_bnn.compiler.passes.base import Pass
 
@@ -38,7 +38,8 @@ def _transpose_constant(model, name: str, node) -> str:
         inputs.append(_transpose_constant(model, operand, node) if np.ndim(value) == 2 else operand)
     new = unique_tensor_name(model, f"{name}_T")
     index = list(model.graph.node).index(mul)
-    model.graph.node.insert(index + 1, helper.make_node("Mul", inputs, [new], name=f"{mul.name}_T"))
+    model.graph.node.insert(index + 1, helper.make_node("Mul", inputs, [new], name=f"{mul.name}_T",
+                                                                   doc_string=made_from(mul)))
     return new
 
 
@@ -57,12 +58,14 @@ class GemmToMatMul(Pass):
             has_bias = len(node.input) > 2 and node.input[2]
             mm_out = unique_tensor_name(model, f"{out}_mm") if has_bias else out
             new_nodes = [helper.make_node("MatMul", [node.input[0], weight], [mm_out],
-                                          name=f"{node.name}_MatMul")]
+                                          name=f"{node.name}_MatMul",
+                                          doc_string=made_from(node))]
             if has_bias:
                 if attr(node, "beta", 1.0) != 1.0:
                     raise UnsupportedGraphError(node, "has beta != 1")
                 new_nodes.append(helper.make_node("Add", [mm_out, node.input[2]], [out],
-                                                  name=f"{node.name}_bias"))
+                                                  name=f"{node.name}_bias",
+                                                  doc_string=made_from(node)))
             model.graph.node.remove(node)
             for offset, new in enumerate(new_nodes):
                 model.graph.node.insert(index + offset, new)

@@ -13,7 +13,7 @@ import numpy as np
 from onnx import TensorProto, helper
 from qonnx.core.datatype import DataType
 
-from pynq_bnn.compiler.ir import replace_tensor_uses, unique_tensor_name
+from pynq_bnn.compiler.ir import made_from, replace_tensor_uses, unique_tensor_name
 from pynq_bnn.compiler.passes.base import Pass
 
 __all__ = ["IntegerPixelInput"]
@@ -31,7 +31,8 @@ class IntegerPixelInput(Pass):
         divisor = unique_tensor_name(model, "pixel_max")
         model.set_initializer(divisor, np.asarray(255.0, dtype=np.float32))
         model.graph.node.insert(0, helper.make_node("Div", [name, divisor], [scaled],
-                                                    name="PixelsToUnit"))
+                                                    name="PixelsToUnit",
+                                                    doc_string=made_from(name)))
         model.graph.value_info.append(helper.make_tensor_value_info(scaled, TensorProto.FLOAT,
                                                                     shape))
         model.set_tensor_datatype(name, DataType["UINT8"])
