@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--model", required=True, help="zoo preset name (e.g. lfc, cnv, fracbnn)")
     p.add_argument("--checkpoint", help="checkpoint file; default: the shipped one of --model")
-    p.add_argument("--board", default="pynq-z2", help="target board")
+    p.add_argument("--board", help="target board (default: the preset's own, pynq-z2; "
+                                   "fracbnn: ultra96-v2)")
     fold = p.add_mutually_exclusive_group()
     fold.add_argument("--target-fps", type=float, help="fold for this throughput")
     fold.add_argument("--folding", dest="folding_file", help="JSON file of PE/SIMD per layer")

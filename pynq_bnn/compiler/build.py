@@ -67,6 +67,16 @@ class BuildError(RuntimeError):
     """The build configuration is invalid or a step failed (message names the step)."""
 
 
+def default_board(model: str) -> str:
+    """The board a preset is built for when ``--board`` is not given (``pynq-z2`` otherwise)."""
+    from pynq_bnn.zoo import get_preset
+
+    try:
+        return get_preset(model).board
+    except KeyError:  # not a preset: validate() names the model's problem
+        return "pynq-z2"
+
+
 class BuildInputError(BuildError, InputError):
     """A user error found before any step ran: bad option, output folder, checkpoint or data
     (the CLI prints it as one line and exits with status 2)."""
@@ -78,7 +88,7 @@ class BuildConfig:
 
     model: str
     checkpoint: str | None = None
-    board: str = "pynq-z2"
+    board: str | None = None  # None: the preset's board (pynq-z2; fracbnn: ultra96-v2)
     target_fps: float | None = None
     folding_file: str | None = None
     clock_mhz: float = 100.0
@@ -93,6 +103,10 @@ class BuildConfig:
     progress_bars: bool = False
     synth_timeout_s: float = 4 * 3600.0
     vivado_timeout_s: float = 8 * 3600.0
+
+    def __post_init__(self):
+        if self.board is None:
+            object.__setattr__(self, "board", default_board(self.model))
 
     def validate(self) -> "BuildConfig":
         """Check every field (names, ranges, files); raise :class:`BuildInputError`."""

@@ -14,18 +14,31 @@ __all__ = ["Preset", "register", "build", "from_config", "list_presets", "get_pr
 
 @dataclass(frozen=True)
 class Preset:
+    """A model preset.
+
+    Attributes:
+        name: preset name (``--model``).
+        constructor: keyword-only builder of the model.
+        dataset: ``"mnist"`` or ``"cifar10"``.
+        description: one line for listings.
+        board: the board its overlay is built for when none is named (the smallest known board
+            that the calibrated area model lets it fit).
+    """
+
     name: str
     constructor: Callable
     dataset: str
     description: str
+    board: str = "pynq-z2"
 
 
 _PRESETS: dict = {}
 
 
-def register(name: str, constructor: Callable, *, dataset: str, description: str) -> None:
+def register(name: str, constructor: Callable, *, dataset: str, description: str,
+             board: str = "pynq-z2") -> None:
     """Register a preset (called once per preset from :mod:`pynq_bnn.zoo`)."""
-    _PRESETS[name] = Preset(name, constructor, dataset, description)
+    _PRESETS[name] = Preset(name, constructor, dataset, description, board)
 
 
 def get_preset(name: str) -> Preset:
