@@ -21,8 +21,10 @@ r"""Fast, bit-exact numpy kernels shared by the HW layers' ``reference()`` (pure
   evaluating the layer's own exact function on every domain integer, then applied as one
   gather ``T[c, x - lo]`` — bit-identical by construction (an input outside the domain falls
   back to the function itself). Hardware analogue: a per-channel ROM.
-* **Windows** (:func:`im2col`): the ``(kh, kw, c)``-ordered sliding-window matrix of a padded
-  NHWC block, written tap by tap into one preallocated buffer.
+* **Windows** (:func:`im2col`, :func:`conv_gemm`): the ``(kh, kw, c)``-ordered sliding-window
+  matrix of a padded NHWC block, written tap by tap into one preallocated buffer; for stride 1
+  only the ``K``-times smaller row-window matrix is built and the kernel rows are ``K`` GEMMs on
+  shifted views of it (2x faster than a full im2col on FracBNN's 3x3 convolutions).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import hashlib
 import numpy as np
 
 __all__ = ["pack_bits", "popcount64", "xnor_popcount_matmul", "pair_shift", "split_pairs",
-           "ChannelTable", "cached", "im2col", "narrow_int_dtype", "stored_range", "sum_dtype",
+           "ChannelTable", "cached", "im2col", "conv_gemm", "narrow_int_dtype", "stored_range", "sum_dtype",
            "FLOAT32_EXACT"]
 
 FLOAT32_EXACT = 2 ** 24  # every integer of magnitude below this is an exact float32
@@ -116,6 +118,33 @@ def im2col(padded: np.ndarray, k: int, stride: int, out_hw: tuple, out=None) -> 
             out[..., tap:tap + c] = padded[:, ky:ky + stride * (ho - 1) + 1:stride,
                                            kx:kx + stride * (wo - 1) + 1:stride, :]
     return out
+
+
+def conv_gemm(padded: np.ndarray, weights_t: np.ndarray, k: int, stride: int,
+              out_hw: tuple) -> np.ndarray:
+    """``windows(padded) @ weights_t`` as ``(N * Ho * Wo, cols)`` for a padded NHWC block.
+
+    ``weights_t`` is ``(k*k*C, cols)`` in window order ``(kh, kw, c)``. With stride 1 the
+    row windows ``R[n, y, x] = padded[n, y, x:x+k, :]`` (``(N, Hp, Wo, k*C)``) are built once and
+    kernel row ``ky`` is the GEMM of the contiguous view ``R[:, ky:ky+Ho]`` with rows
+    ``ky*k*C .. (ky+1)*k*C`` of the weights; the ``k`` products are summed. The caller keeps
+    every partial sum an exact float integer, so the order of the sums does not matter.
+    """
+    n, hp, _, c = padded.shape
+    ho, wo = out_hw
+    if stride != 1 or k == 1:
+        return im2col(padded, k, stride, out_hw).reshape(-1, k * k * c) @ weights_t
+    kc = k * c
+    rows = np.empty((n, hp, wo, kc), padded.dtype)
+    for kx in range(k):
+        rows[..., kx * c:(kx + 1) * c] = padded[:, :, kx:kx + wo]
+    out = np.matmul(rows[:, :ho].reshape(n, ho * wo, kc), weights_t[:kc])
+    part = np.empty_like(out)
+    for ky in range(1, k):
+        np.matmul(rows[:, ky:ky + ho].reshape(n, ho * wo, kc), weights_t[ky * kc:(ky + 1) * kc],
+                  out=part)
+        out += part
+    return out.reshape(n * ho * wo, -1)
 
 
 # -- per-channel tables ---------------------------------------------------------------------------
@@ -207,7 +236,16 @@ class ChannelTable:
         return x.size == 0 or (int(x.min()) >= self.lo and int(x.max()) <= self.hi)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """``f_c(x[..., c])`` (channels last; the caller checked :meth:`covers`)."""
+        """``f_c(x[..., c])`` (channels last; the caller checked :meth:`covers`, so no index
+        needs numpy's bounds check)."""
         index = x.astype(np.intp)
         index += self.offsets
-        return np.take(self.table, index)
+        return np.take(self.table, index, mode="clip")
+
+    def lookup_float(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` for exact float32 integers ``x`` (overwritten): the channel offsets
+        are added in float32 (exact below ``2^24``) before the one conversion to indices."""
+        if self.table.size >= FLOAT32_EXACT:
+            return self(x)
+        x += self.offsets.astype(np.float32)
+        return np.take(self.table, x.astype(np.intp), mode="clip")

@@ -42,7 +42,7 @@ import numpy as np
 from pynq_bnn.compiler.cost import (accumulator, layer_control, memory, threshold_compare,
                                     xnor_popcount)
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
-from pynq_bnn.compiler.kernels import FLOAT32_EXACT, ChannelTable, cached, im2col, pair_shift, split_pairs
+from pynq_bnn.compiler.kernels import FLOAT32_EXACT, ChannelTable, cached, conv_gemm, pair_shift, split_pairs
 from pynq_bnn.compiler.hw.requantize import channel_function_cpp, channel_function_reference, \
     channel_function_resources, stream_type_for_range
 
@@ -208,7 +208,7 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         mask = np.ones_like(acc_m, dtype=bool) if gate is None else acc_m >= np.asarray(gate)
         return acc_m, acc_l, mask, 2 * acc_m + mask * acc_l
 
-    def reference(self, x: np.ndarray, block_mb: float = 1.0) -> np.ndarray:
+    def reference(self, x: np.ndarray, block_mb: float = 3.0) -> np.ndarray:
         """Bit-exact output ``(N, *out_shape)`` of a batch of stream codes.
 
         Same integers as :meth:`accumulate` followed by the output function, computed per
@@ -248,7 +248,7 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         out = None
         for start in range(0, n, step):
             block = self._block_acc(codes[start:start + step], weights_t, encode, shift)
-            block = table(block) if table is not None else block.astype(np.int64)
+            block = table.lookup_float(block) if table is not None else block.astype(np.int64)
             if out is None:
                 out = np.empty((n,) + block.shape[1:], block.dtype)
             out[start:start + step] = block
@@ -308,11 +308,12 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
                              if self.in_dtype == "FRAC2" else
                              f"{self.name}: BIPOLAR input must hold bits 0/1")
         p = self.PAD
-        padded = np.zeros((n, h + 2 * p, w + 2 * p, c), np.float32)
-        padded[:, p:p + h, p:p + w] = np.take(encode, codes)
+        padded = np.empty((n, h + 2 * p, w + 2 * p, c), np.float32)
+        if p:
+            padded[:, :p] = padded[:, -p:] = padded[:, :, :p] = padded[:, :, -p:] = 0
+        padded[:, p:p + h, p:p + w] = np.take(encode, codes, mode="clip")
         ho, wo = self.ofm_dim()
-        windows = im2col(padded, self.K, self.STRIDE, (ho, wo))
-        packed = windows.reshape(-1, self.mw) @ weights_t
+        packed = conv_gemm(padded, weights_t, self.K, self.STRIDE, (ho, wo))
         low, high = split_pairs(packed, shift)
         if self.in_dtype == "FRAC2":  # low = acc_M, high = acc_L
             gate = self.params.get("gate")
