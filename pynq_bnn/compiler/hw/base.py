@@ -192,6 +192,11 @@ class HWLayer:
     def resources(self, board) -> Resources:
         raise NotImplementedError(f"{self.kind}.resources has no estimate")
 
+    def binary_macs(self) -> int:
+        """1-bit x 1-bit products (XNOR-popcount work) per image; 0 for layers without any.
+        Used by the simulation roofline (``benchmarks/sim_throughput.py``)."""
+        return 0
+
     def reference(self, *inputs: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{self.kind}.reference")
 

@@ -156,6 +156,13 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         ho, wo = self.ofm_dim()
         return (self.OFM_CH // self.PE) * (self.mw // self.SIMD) * ho * wo
 
+    def binary_macs(self) -> int:
+        """``planes * MW * MH * pixels``: each FRAC2 plane (or the BIPOLAR input) is one
+        XNOR-popcount MAC array (the gate skips none of the work in numpy or hardware)."""
+        ho, wo = self.ofm_dim()
+        planes = 2 if self.in_dtype == "FRAC2" else 1
+        return planes * self.mw * self.OFM_CH * ho * wo
+
     def resources(self, board) -> Resources:
         """Model (:mod:`pynq_bnn.compiler.cost`): per plane ``PE`` XNOR-popcounts of ``SIMD`` lanes
         and accumulators; for FRAC2 the gate comparator and the ``2·m + l`` adder per PE; the

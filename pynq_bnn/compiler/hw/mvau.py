@@ -149,6 +149,10 @@ class MVAU(HWLayer, kind="MVAU"):
         """Cycles per image: ``(MH/PE) * (MW/SIMD) * pixels`` (FINN)."""
         return (self.MH // self.PE) * (self.MW // self.SIMD) * self.pixels
 
+    def binary_macs(self) -> int:
+        """``MW * MH * pixels`` for a binary (W1A1) MVAU, else 0."""
+        return self.MW * self.MH * self.pixels if self.is_binary() else 0
+
     def resources(self, board=None) -> Resources:
         """Sum of :mod:`pynq_bnn.compiler.cost` blocks: the MAC array (XNOR-popcount for W1A1,
         conditional negation / MAC otherwise), ``PE`` accumulators, weight memory
