@@ -226,6 +226,18 @@ class ChannelTable:
         self.table = np.ascontiguousarray(values.T).astype(self.dtype).reshape(-1)
         self.offsets = (np.arange(self.channels, dtype=np.intp) * span - self.lo)
 
+    def mapped(self, values: np.ndarray) -> "ChannelTable":
+        """The table of ``values[f_c(x)]`` (same domain), e.g. codes -> their float encoding.
+        Raises IndexError when an output of ``f`` is not an index of ``values``."""
+        out = object.__new__(ChannelTable)
+        out.lo, out.hi, out.channels, out.offsets = self.lo, self.hi, self.channels, self.offsets
+        if self.table.size and (int(self.table.min()) < 0 or
+                                int(self.table.max()) >= len(values)):
+            raise IndexError("table outputs outside the mapped range")
+        out.table = np.asarray(values)[self.table.astype(np.intp)]
+        out.dtype = out.table.dtype
+        return out
+
     @staticmethod
     def fits(lo: int, hi: int, channels: int) -> bool:
         """Whether a table of this size is worth building."""

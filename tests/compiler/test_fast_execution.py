@@ -59,3 +59,23 @@ def test_the_comparison_catches_a_changed_layer(data_dir):
     after = execute(graph, images, return_all=True)[layer.output]
     assert not np.array_equal(before, after)
     np.testing.assert_array_equal(after, legacy.legacy_streams(graph, images)[layer.output])
+
+
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p in ("fracbnn", "cnv")])
+def test_fused_producer_paths_equal_the_two_references(preset, data_dir):
+    """Every producer/consumer pair execute() fuses (Requantize -> FracMVAU, SlidingWindow ->
+    MVAU) gives the consumer's reference of the producer's reference, on real streams."""
+    import importlib
+
+    execute_module = importlib.import_module("pynq_bnn.compiler.execute")
+    graph = load_graph(OVERLAYS / preset)
+    images = _images(graph, data_dir, 4)
+    streams = execute(graph, images, return_all=True)
+    fused = execute_module._fused_producers(graph)
+    assert fused, "nothing fused"
+    for i, (source, function) in fused.items():
+        layer = graph.layers[i]
+        x = streams[source.inputs[0]].reshape((4,) + tuple(source.in_shapes()[0]))
+        np.testing.assert_array_equal(np.asarray(function(x), np.int64),
+                                      np.asarray(streams[layer.output], np.int64),
+                                      err_msg=f"{preset}: {source.name} -> {layer.name}")

@@ -248,17 +248,54 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
                                                  self.out_bias, where=self.name)
             return acc.reshape((n,) + self.out_shape())
         codes = x.reshape((n,) + tuple(self.IFM_DIM) + (self.IFM_CH,))
-        weights_t, encode = self._packed_operands(shift)
+        _, encode = self._packed_operands(shift)
+        top = len(encode) - 1
+        if codes.size and (codes.min() < 0 or codes.max() > top):
+            raise ValueError(f"{self.name}: {self.in_dtype} input must hold codes 0..{top}"
+                             if self.in_dtype == "FRAC2" else
+                             f"{self.name}: BIPOLAR input must hold bits 0/1")
+        return self._from_values(lambda a, b: np.take(encode, codes[a:b], mode="clip"), n,
+                                 shift, block_mb)
+
+    def fused_reference(self, producer):
+        """With a FRAC2/BIPOLAR input made by a :class:`Requantize`: that layer's table mapped
+        through this layer's code -> float32 encoding (:meth:`Requantize.mapped_reference`)
+        gives the encoded input in one gather, with no code stream in between. Falls back to
+        the two references whenever the mapping is unavailable (no table, an input outside
+        it, or codes outside ``0..3``)."""
+        shift = pair_shift(self.mw)
+        if producer.kind != "Requantize" or not shift or producer.out_type().kind != \
+                self.in_dtype or (self.in_dtype == "BIPOLAR" and self.OFM_CH < 2) or \
+                self.OUT_MODE not in _ACT_MODES + ("acc",):
+            return None
+
+        def run(x, block_mb: float = 3.0):
+            x = np.asarray(x)
+            _, encode = self._packed_operands(shift)
+            rows = producer.mapped_reference(x, encode)
+            if rows is None:
+                return self.reference(producer.reference(x), block_mb)
+            shape = tuple(self.IFM_DIM) + (self.IFM_CH,)
+            return self._from_values(lambda a, b: rows(a, b).reshape((-1,) + shape),
+                                     x.shape[0], shift, block_mb)
+
+        return run
+
+    def _from_values(self, values, n: int, shift: int, block_mb: float) -> np.ndarray:
+        """Output of ``n`` images whose encoded float32 inputs ``values(start, stop)`` gives
+        per block (see :meth:`reference`)."""
+        weights_t, _ = self._packed_operands(shift)
         table = self._output_table()
         ho, wo = self.ofm_dim()
         step = max(1, int(block_mb * 2 ** 20 // (ho * wo * self.mw * 4)))
         out = None
         for start in range(0, n, step):
-            block = self._block_acc(codes[start:start + step], weights_t, encode, shift)
+            stop = min(n, start + step)
+            block = self._block_acc(values(start, stop), weights_t, shift)
             block = table.lookup_float(block) if table is not None else block.astype(np.int64)
             if out is None:
                 out = np.empty((n,) + block.shape[1:], block.dtype)
-            out[start:start + step] = block
+            out[start:stop] = block
         if out is None:
             out = np.zeros((0,) + self.ofm_dim() + (self.OFM_CH,),
                            table.dtype if table is not None else np.int64)
@@ -305,20 +342,14 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
 
         return cached(self, "output_table", keys + [np.array([lo, hi, self.out_bias])], build)
 
-    def _block_acc(self, codes: np.ndarray, weights_t: np.ndarray, encode: np.ndarray,
-                   shift: int) -> np.ndarray:
-        """``acc`` (float32 integers) ``(n, Ho, Wo, OFM_CH)`` of a block of input codes."""
-        n, h, w, c = codes.shape
-        top = len(encode) - 1
-        if codes.size and (codes.min() < 0 or codes.max() > top):
-            raise ValueError(f"{self.name}: {self.in_dtype} input must hold codes 0..{top}"
-                             if self.in_dtype == "FRAC2" else
-                             f"{self.name}: BIPOLAR input must hold bits 0/1")
+    def _block_acc(self, values: np.ndarray, weights_t: np.ndarray, shift: int) -> np.ndarray:
+        """``acc`` (float32 integers) ``(n, Ho, Wo, OFM_CH)`` of a block of encoded inputs."""
+        n, h, w, c = values.shape
         p = self.PAD
         padded = np.empty((n, h + 2 * p, w + 2 * p, c), np.float32)
         if p:
             padded[:, :p] = padded[:, -p:] = padded[:, :, :p] = padded[:, :, -p:] = 0
-        padded[:, p:p + h, p:p + w] = np.take(encode, codes, mode="clip")
+        padded[:, p:p + h, p:p + w] = values
         ho, wo = self.ofm_dim()
         packed = conv_gemm(padded, weights_t, self.K, self.STRIDE, (ho, wo))
         low, high = split_pairs(packed, shift)

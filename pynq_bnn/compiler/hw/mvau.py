@@ -254,6 +254,13 @@ class MVAU(HWLayer, kind="MVAU"):
             acc -= (1 if kind == "BIPOLAR" else 3) * weights.sum(axis=1)
         return self.activate(acc).reshape(x.shape[:-1] + (self.MH,))
 
+    def fused_reference(self, producer):
+        """:meth:`conv_reference` for the SlidingWindow feeding this MVAU, else None."""
+        if producer.kind != "SlidingWindow" or len(self.inputs) != 1 or \
+                int(np.prod(producer.out_shape())) != int(np.prod(self.in_shape)):
+            return None
+        return lambda x: self.conv_reference(producer, x)
+
     def conv_reference(self, window, x: np.ndarray, block_mb: float = 2.0) -> np.ndarray:
         """``self.reference(window.reference(x))`` without materializing the window stream.
 

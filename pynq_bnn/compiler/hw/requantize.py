@@ -279,6 +279,32 @@ class Requantize(HWLayer, kind="Requantize"):
         return channel_function_reference(self.MODE, self.params, x, self.out_bias, self.in_min,
                                           self.name)
 
+    def mapped_reference(self, x: np.ndarray, values: np.ndarray):
+        """``rows(start, stop) -> values[reference(x[start:stop])]``, one gather per call (the
+        table mapped through ``values``, e.g. a consumer's float encoding of this layer's
+        output codes), or None when there is no table, an input of ``x`` lies outside it, or
+        an output is not an index of ``values``."""
+        x = np.asarray(x)
+        table = self._table()
+        if table is None or x.dtype.kind not in "iu":
+            return None
+        values = np.asarray(values)
+
+        def build():
+            try:
+                return table.mapped(values)
+            except IndexError:
+                return None
+
+        mapped = cached(self, "mapped", [values, table.table], build)
+        if mapped is None:
+            return None
+        if self._has_channel_map():
+            x = np.take(x, self.src(), axis=-1)
+        if not mapped.covers(x):
+            return None
+        return lambda start, stop: mapped(x[start:stop])
+
     def _table(self):
         """The cached :class:`ChannelTable` of this layer's function, or None."""
         lo, hi = stored_range(self.in_types()[0])
