@@ -56,7 +56,16 @@ def add_streams(layer, a, b):
     return np.clip((a << layer.SHIFT_A) + (b << layer.SHIFT_B), lo, hi)
 
 
-LEGACY = {"FracMVAU": frac_mvau, "Requantize": requantize, "AddStreams": add_streams}
+def lab_binarize(layer, x):
+    from pynq_bnn.compiler.hw.requantize import apply_thresholds as apply_directed
+
+    acc = layer.accumulate(x)  # unchanged integer einsum definition
+    thresholds = np.asarray(layer.params["thresholds"], dtype=np.int64).reshape(layer.CH, 1)
+    return apply_directed(acc, thresholds, layer.params.get("direction"))
+
+
+LEGACY = {"FracMVAU": frac_mvau, "Requantize": requantize, "AddStreams": add_streams,
+          "LABBinarize": lab_binarize}
 
 
 def legacy_streams(graph, images):
