@@ -64,7 +64,23 @@ def lab_binarize(layer, x):
     return apply_directed(acc, thresholds, layer.params.get("direction"))
 
 
-LEGACY = {"FracMVAU": frac_mvau, "Requantize": requantize, "AddStreams": add_streams,
+def bit_plane_conv(layer, x):
+    from pynq_bnn.compiler.hw.bitplane import BITS
+    from pynq_bnn.compiler.hw.thresholding import apply_thresholds as apply_neg
+
+    acc = layer.plane_accumulators(x)  # unchanged integer tap loop
+    u = apply_neg(acc, layer.params["plane_thresholds"], layer.params.get("plane_neg"))
+    n, ho, wo, _ = acc.shape
+    signs = (2 * u - 1).reshape(n, ho, wo, layer.IFM_CH, BITS, layer.PLANE_CH)
+    fuse = np.asarray(layer.params["fuse_weights"], dtype=np.int64)
+    fuse = fuse.reshape(layer.IFM_CH, layer.PLANE_CH, BITS)
+    v = np.einsum("nhwcjm,cmj->nhwcm", signs.astype(np.int64), fuse)
+    v = v.reshape(n, ho, wo, layer.fused)
+    out = apply_neg(v, layer.params["fuse_thresholds"], layer.params.get("fuse_neg"))
+    return out.astype(np.uint8)
+
+
+LEGACY = {"BitPlaneConv": bit_plane_conv, "FracMVAU": frac_mvau, "Requantize": requantize, "AddStreams": add_streams,
           "LABBinarize": lab_binarize}
 
 
