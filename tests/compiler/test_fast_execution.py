@@ -79,3 +79,19 @@ def test_fused_producer_paths_equal_the_two_references(preset, data_dir):
         np.testing.assert_array_equal(np.asarray(function(x), np.int64),
                                       np.asarray(streams[layer.output], np.int64),
                                       err_msg=f"{preset}: {source.name} -> {layer.name}")
+
+
+def test_frac_mvau_without_a_table_applies_its_function_directly(data_dir, monkeypatch):
+    """Where the accumulator range is too wide for an output table, FracMVAU evaluates its
+    output function on the accumulators: same stream."""
+    from pynq_bnn.compiler import kernels
+
+    graph = load_graph(OVERLAYS / "fracbnn")
+    layer = next(l for l in graph.layers if l.kind == "FracMVAU" and l.in_dtype == "FRAC2")
+    x = np.random.default_rng(0).integers(0, 4, (3,) + tuple(layer.in_shapes()[0]))
+    want = legacy.frac_mvau(layer, x)
+    np.testing.assert_array_equal(layer.reference(x), want)
+    monkeypatch.setattr(kernels, "TABLE_MAX_ENTRIES", 1)
+    layer.__dict__.pop("_kernel_cache", None)
+    assert layer._output_table() is None
+    np.testing.assert_array_equal(layer.reference(x.astype(np.float64)), want)

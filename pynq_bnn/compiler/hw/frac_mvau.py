@@ -237,6 +237,8 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         ~2,000).
         """
         x = np.asarray(x)
+        if x.dtype.kind not in "iu":
+            x = x.astype(np.int64)
         n = x.shape[0]
         if self.OUT_MODE not in _ACT_MODES and self.OUT_MODE != "acc":
             raise ValueError(f"{self.name}: OUT_MODE must be acc, thresholds or affine")
@@ -292,7 +294,14 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         for start in range(0, n, step):
             stop = min(n, start + step)
             block = self._block_acc(values(start, stop), weights_t, shift)
-            block = table.lookup_float(block) if table is not None else block.astype(np.int64)
+            if table is not None:
+                block = table.lookup_float(block)
+            elif self.OUT_MODE in _ACT_MODES:  # accumulator range too wide for a table
+                block = channel_function_reference(self.OUT_MODE, self.params,
+                                                   block.astype(np.int64), self.out_bias,
+                                                   where=self.name)
+            else:
+                block = block.astype(np.int64)
             if out is None:
                 out = np.empty((n,) + block.shape[1:], block.dtype)
             out[start:stop] = block
@@ -329,9 +338,9 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
 
     def _output_table(self):
         """Per-channel table of the output function over the accumulator range, or None."""
-        if self.OUT_MODE not in _ACT_MODES:
-            return None
         lo, hi = self.acc_range()
+        if self.OUT_MODE not in _ACT_MODES or not ChannelTable.fits(lo, hi, self.OFM_CH):
+            return None
         keys = [np.asarray(v) for _, v in sorted(self.params.items()) if _ != "weights"]
 
         def build():
