@@ -12,12 +12,17 @@ and time on real test images (CIFAR-10; MNIST for ``lfc``):
 * ``torch``  — the Brevitas model in eval mode under ``torch.no_grad()`` (batches of 100).
 
 It also checks the numpy top-1 against torch on every image and against qonnx on the qonnx
-images. Targets (DESIGN/brief): numpy >= 100x qonnx and >= torch eval.
+images, and places the numpy execution on this machine's roofline (``benchmarks/roofline.py``,
+measured in the same run on the same threads): achieved binary MACs/s = img/s x the graph's
+1-bit x 1-bit products per image (``sum(layer.binary_macs())``), as a fraction of the
+bit-packed XNOR-popcount rate (``%xnor``) and of the float32 GEMM rate (``%sgemm``; the
+execution packs two exact integers per float, so up to 200%). Targets (issue 17): numpy >= 2x
+torch eval for every preset; >= 25% (fracbnn) / 40% (cnv, lfc) of the XNOR-popcount roofline.
 
 Usage::
 
-    python benchmarks/sim_throughput.py --images 1000 --models cnv fracbnn [--qonnx-images 10]
-        [--data-dir DIR] [--json results.json]
+    python benchmarks/sim_throughput.py --images 1000 [--models cnv fracbnn ...]
+        [--qonnx-images 10] [--data-dir DIR] [--json results.json]
 """
 from __future__ import annotations
 
@@ -102,6 +107,8 @@ def benchmark_model(name: str, images: np.ndarray, qonnx_images: int, workdir: P
     }
     result["numpy_over_qonnx"] = result["numpy_ips"] / result["qonnx_ips"]
     result["numpy_over_torch"] = result["numpy_ips"] / result["torch_ips"]
+    result["binary_macs_per_image"] = int(sum(layer.binary_macs() for layer in graph.layers))
+    result["binary_macs_per_s"] = result["numpy_ips"] * result["binary_macs_per_image"]
     return result
 
 
@@ -112,8 +119,11 @@ def load_images(dataset: str, count: int, data_dir) -> np.ndarray:
     return np.ascontiguousarray(images[:count])
 
 
-def run(models, images: int, qonnx_images: int, data_dir=None) -> list:
-    """Benchmark every model; a model that fails to build/compile is reported, not fatal."""
+def run(models, images: int, qonnx_images: int, data_dir=None, roofline: dict | None = None
+        ) -> list:
+    """Benchmark every model; a model that fails to build/compile is reported, not fatal.
+
+    With ``roofline`` (:func:`roofline.measure`) each result gets its fractions of it."""
     results = []
     with tempfile.TemporaryDirectory(prefix="sim_throughput.") as tmp:
         for name in models:
@@ -122,20 +132,36 @@ def run(models, images: int, qonnx_images: int, data_dir=None) -> list:
                 results.append(benchmark_model(name, data, qonnx_images, Path(tmp)))
             except Exception as err:  # noqa: BLE001 - a benchmark reports and continues
                 results.append({"model": name, "error": f"{type(err).__name__}: {err}"})
+    for r in results:
+        if roofline and "binary_macs_per_s" in r:
+            r["of_xnor_roofline"] = r["binary_macs_per_s"] / roofline["xnor_macs_per_s"]
+            r["of_sgemm"] = r["binary_macs_per_s"] / roofline["sgemm_macs_per_s"]
     return results
 
 
-def format_table(results) -> str:
-    head = (f"{'model':10s} {'numpy img/s':>12s} {'qonnx img/s':>12s} {'torch img/s':>12s} "
-            f"{'np/qonnx':>9s} {'np/torch':>9s} {'top1=torch':>10s} {'top1=qonnx':>10s}  weights")
-    rows = [head, "-" * len(head)]
+def format_table(results, roofline: dict | None = None) -> str:
+    head = (f"{'model':12s} {'numpy img/s':>12s} {'qonnx img/s':>12s} {'torch img/s':>12s} "
+            f"{'np/qonnx':>9s} {'np/torch':>9s} {'Mbin-MAC/img':>12s} {'Gbin-MAC/s':>10s} "
+            f"{'%xnor':>6s} {'%sgemm':>6s} {'top1=torch':>10s} {'top1=qonnx':>10s}  weights")
+    rows = []
+    if roofline:
+        rows.append(f"roofline (measured now, {roofline['threads']} threads): bit-packed "
+                    f"XNOR-popcount {roofline['xnor_macs_per_s'] / 1e9:.2f} G binary MACs/s; "
+                    f"float32 GEMM {roofline['sgemm_macs_per_s'] / 1e9:.2f} G MACs/s")
+    rows += [head, "-" * len(head)]
     for r in results:
         if "error" in r:
-            rows.append(f"{r['model']:10s} FAILED: {r['error']}")
+            rows.append(f"{r['model']:12s} FAILED: {r['error']}")
             continue
-        rows.append(f"{r['model']:10s} {r['numpy_ips']:12.1f} {r['qonnx_ips']:12.2f} "
+        macs = r.get("binary_macs_per_image")
+        mac_cols = (f"{macs / 1e6:12.1f} {r['binary_macs_per_s'] / 1e9:10.2f} "
+                    if macs is not None else f"{'-':>12s} {'-':>10s} ")
+        frac = (f"{100 * r['of_xnor_roofline']:5.0f}% {100 * r['of_sgemm']:5.0f}% "
+                if "of_xnor_roofline" in r else f"{'-':>6s} {'-':>6s} ")
+        rows.append(f"{r['model']:12s} {r['numpy_ips']:12.1f} {r['qonnx_ips']:12.2f} "
                     f"{r['torch_ips']:12.1f} {r['numpy_over_qonnx']:8.0f}x "
-                    f"{r['numpy_over_torch']:8.2f}x {r['top1_numpy_vs_torch']:10.4f} "
+                    f"{r['numpy_over_torch']:8.2f}x {mac_cols}{frac}"
+                    f"{r['top1_numpy_vs_torch']:10.4f} "
                     f"{r['top1_numpy_vs_qonnx']:10.4f}  {r['weights']}")
     return "\n".join(rows)
 
@@ -145,14 +171,29 @@ def main(argv=None) -> int:
     parser.add_argument("--images", type=int, default=1000, help="test images per model")
     parser.add_argument("--qonnx-images", type=int, default=10,
                         help="images run through qonnx (slow: one call per image)")
-    parser.add_argument("--models", nargs="+", default=["cnv", "fracbnn"])
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="zoo presets (default: every preset)")
     parser.add_argument("--data-dir", default=None, help="dataset folder (default $PYNQ_BNN_DATA)")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    parser.add_argument("--no-roofline", action="store_true",
+                        help="skip the XNOR-popcount / GEMM microbenchmarks")
     args = parser.parse_args(argv)
-    results = run(args.models, args.images, args.qonnx_images, args.data_dir)
-    print(format_table(results))
+    models = args.models
+    if models is None:
+        from pynq_bnn import zoo
+
+        models = zoo.list_presets()
+    roofline = None
+    if not args.no_roofline:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import roofline as roofline_bench
+
+        roofline = roofline_bench.measure()
+    results = run(models, args.images, args.qonnx_images, args.data_dir, roofline)
+    print(format_table(results, roofline))
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({"roofline": roofline, "results": results},
+                                              indent=2) + "\n")
     return 1 if any("error" in r for r in results) else 0
 
 

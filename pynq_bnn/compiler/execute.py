@@ -8,7 +8,10 @@ BLAS) stays near ``memory_budget_mb``. A flatten between a feature map and a ful
 layer is free (the stream order is already channels-last), so a layer input is reshaped to the
 layer's ``in_shapes()`` whenever the element counts agree.
 
-Fast path: a ``SlidingWindow`` whose only consumer is an ``MVAU`` (every convolution) is fused
+Fast path: a layer read by one consumer only may be absorbed by it
+(:meth:`~pynq_bnn.compiler.hw.base.HWLayer.fused_reference`): a FracMVAU reads the float32
+plane encoding of its Requantize's table directly (no FRAC2 code stream), and a
+``SlidingWindow`` whose only consumer is an ``MVAU`` (every convolution) is fused
 into it (:meth:`MVAU.conv_reference`): the window stream — ``Kh*Kw`` times the size of its input,
 and for CNV's second conv 90% of the run time when materialized as uint8 and then converted to
 float — is built per small block directly in float from the decoded input and fed to BLAS. It is
@@ -95,8 +98,9 @@ def _single_threaded_blas():
         put(before)
 
 
-def _fused_windows(graph: DataflowGraph) -> dict:
-    """``{mvau_index: window_layer}`` for every SlidingWindow read only by one MVAU."""
+def _fused_producers(graph: DataflowGraph) -> dict:
+    """``{consumer_index: (producer, function)}`` for every producer read by one consumer only
+    that the consumer absorbs (:meth:`HWLayer.fused_reference`)."""
     readers = {}
     for i, layer in enumerate(graph.layers):
         for name in layer.inputs:
@@ -104,13 +108,15 @@ def _fused_windows(graph: DataflowGraph) -> dict:
     producer = {layer.output: layer for layer in graph.layers}
     fused = {}
     for i, layer in enumerate(graph.layers):
-        if layer.kind != "MVAU" or len(layer.inputs) != 1:
+        if len(layer.inputs) != 1:
             continue
-        window = producer.get(layer.inputs[0])
-        if (window is not None and window.kind == "SlidingWindow"
-                and readers.get(window.output) == [i] and window.output != graph.output_name
-                and int(np.prod(window.out_shape())) == int(np.prod(layer.in_shape))):
-            fused[i] = window
+        source = producer.get(layer.inputs[0])
+        if source is None or readers.get(source.output) != [i] or \
+                source.output == graph.output_name:
+            continue
+        function = layer.fused_reference(source)
+        if function is not None:
+            fused[i] = (source, function)
     return fused
 
 
@@ -122,16 +128,15 @@ def _chunk_size(graph: DataflowGraph, memory_budget_mb: float, skipped=()) -> in
 
 def _steps(graph: DataflowGraph, fuse: bool) -> list:
     """``(layer, input names, function)`` per executed step, in graph order."""
-    fused = _fused_windows(graph) if fuse else {}
-    skipped = {window.output for window in fused.values()}
+    fused = _fused_producers(graph) if fuse else {}
+    skipped = {source.output for source, _ in fused.values()}
     steps = []
     for i, layer in enumerate(graph.layers):
         if layer.output in skipped:
             continue
         if i in fused:
-            window = fused[i]
-            steps.append((layer, window.inputs, window.in_shapes(),
-                          lambda x, layer=layer, window=window: layer.conv_reference(window, x)))
+            source, function = fused[i]
+            steps.append((layer, source.inputs, source.in_shapes(), function))
         else:
             steps.append((layer, layer.inputs, layer.in_shapes(), layer.reference))
     return steps

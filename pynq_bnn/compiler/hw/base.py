@@ -196,6 +196,20 @@ class HWLayer:
     def resources(self, board) -> Resources:
         raise NotImplementedError(f"{self.kind}.resources has no estimate")
 
+    def binary_macs(self) -> int:
+        """1-bit x 1-bit products (XNOR-popcount work) per image; 0 for layers without any.
+        Used by the simulation roofline (``benchmarks/sim_throughput.py``)."""
+        return 0
+
+    def fused_reference(self, producer: "HWLayer"):
+        """A function of ``producer``'s inputs equal to ``self.reference(producer.reference(
+        ...))``, computed without materializing the stream between them, or None (default).
+
+        :func:`pynq_bnn.compiler.execute` asks this when ``producer``'s output is read by this
+        layer only; e.g. an MVAU absorbs its SlidingWindow, a FracMVAU the Requantize that
+        makes its FRAC2 codes. Bit-exactness is the layer's obligation (tested per preset)."""
+        return None
+
     def reference(self, *inputs: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{self.kind}.reference")
 

@@ -32,6 +32,7 @@ from pynq_bnn.compiler.cost import (
     threshold_compare, xnor_popcount)
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType, divisors
 from pynq_bnn.compiler.hw.thresholding import apply_thresholds
+from pynq_bnn.compiler.kernels import FLOAT32_EXACT, cached
 
 __all__ = ["BitPlanes", "BitPlaneConv", "bit_planes_reference", "BITS"]
 
@@ -203,6 +204,11 @@ class BitPlaneConv(HWLayer, kind="BitPlaneConv"):
         return acc.reshape(n, ho, wo, self.planes * self.PLANE_CH)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
+        """Output bits (uint8) of a batch: :meth:`_gemm_reference` when it applies (one
+        threshold per plane channel and per fused channel), else the integer definition."""
+        fast = self._gemm_reference(np.asarray(x))
+        if fast is not None:
+            return fast
         acc = self.plane_accumulators(x)
         u = apply_thresholds(acc, self.params["plane_thresholds"], self.params.get("plane_neg"))
         n, ho, wo, _ = acc.shape
@@ -213,6 +219,88 @@ class BitPlaneConv(HWLayer, kind="BitPlaneConv"):
         v = v.reshape(n, ho, wo, self.fused)
         out = apply_thresholds(v, self.params["fuse_thresholds"], self.params.get("fuse_neg"))
         return out.astype(np.uint8)
+
+    def _gemm_operands(self):
+        """Per colour ``c``: the block-diagonal plane kernels ``(K²·8, 8·k)`` (rows ``(t, j)``,
+        columns ``(j, m)``) and the fuse weights ``(8·k, k)`` (rows ``(j, m)``), float32."""
+        def build():
+            taps, k = self.K * self.K, self.PLANE_CH
+            weights = (2.0 * np.asarray(self.params["weights"], np.float32) - 1).reshape(
+                self.IFM_CH, BITS, k, taps)                                   # (c, j, m, t)
+            fuse = np.asarray(self.params["fuse_weights"], np.float32).reshape(
+                self.IFM_CH, k, BITS)                                         # (c, m, j)
+            conv = np.zeros((self.IFM_CH, taps, BITS, BITS, k), np.float32)  # (c, t, j, j', m)
+            mix = np.zeros((self.IFM_CH, BITS, k, k), np.float32)            # (c, j, m, m')
+            for j in range(BITS):
+                conv[:, :, j, j, :] = weights[:, j].transpose(0, 2, 1)
+                mix[:, j, np.arange(k), np.arange(k)] = fuse[:, :, j]
+            return (conv.reshape(self.IFM_CH, taps * BITS, BITS * k),
+                    mix.reshape(self.IFM_CH, BITS * k, k))
+
+        return cached(self, "gemm", [self.params["weights"], self.params["fuse_weights"]],
+                      build)
+
+    def _gemm_reference(self, x: np.ndarray):
+        """Exact float32 GEMM form of :meth:`reference`, or None where it does not apply.
+
+        Per colour, the grouped XNOR-popcount of its 8 planes is one GEMM of the ``(K², 8)``
+        window matrix with block-diagonal ±1 kernels (plane ``j`` only meets its own kernels;
+        padded taps are 0), the plane signs ``2u - 1`` times the fuse weights another GEMM.
+        All values are small integers (``|a| <= K²``, ``|v| <= sum|w|``), exact in float32; the
+        compares use thresholds clipped to ``±2^24``.
+        """
+        if any(key not in self.params for key in ("weights", "plane_thresholds",
+                                                  "fuse_thresholds", "fuse_weights")):
+            return None  # the integer path reports what is missing
+        plane_t = np.asarray(self.params["plane_thresholds"])
+        fuse_t = np.asarray(self.params["fuse_thresholds"])
+        fuse_w = np.asarray(self.params["fuse_weights"])
+        taps = self.K * self.K
+        if plane_t.shape != (self.planes * self.PLANE_CH, 1) or \
+                fuse_t.shape != (self.fused, 1) or x.dtype.kind not in "iu" or \
+                np.asarray(self.params["weights"]).shape != (self.planes * self.PLANE_CH, taps) \
+                or fuse_w.size != self.fused * BITS or \
+                int(np.abs(fuse_w).sum(axis=-1).max(initial=0)) >= FLOAT32_EXACT:
+            return None
+        n, (h, w) = x.shape[0], self.IFM_DIM
+        if x.size and (x.min() < 0 or x.max() > 1):
+            raise ValueError(f"layer {self.name!r}: BIPOLAR input must hold bits 0/1")
+        conv, mix = self._gemm_operands()
+        k, p = self.PLANE_CH, self.PAD
+        ho, wo = self.ofm_dim()
+        values = np.zeros((n, h + 2 * p, w + 2 * p, self.IFM_CH, BITS), np.float32)
+        values[:, p:p + h, p:p + w] = np.take(np.array([-1, 1], np.float32),
+                                              x.reshape(n, h, w, self.IFM_CH, BITS), mode="clip")
+        windows = np.empty((n, ho, wo, self.IFM_CH, taps, BITS), np.float32)
+        for t in range(taps):
+            ky, kx = divmod(t, self.K)
+            windows[:, :, :, :, t] = values[:, ky:ky + ho, kx:kx + wo]
+
+        def signed(neg, size):
+            flags = np.zeros(size, bool) if neg is None else np.asarray(neg, bool).reshape(size)
+            return np.where(flags, -1, 1).astype(np.float32)
+
+        def limit(thresholds):
+            return np.clip(np.asarray(thresholds, np.int64).reshape(-1), -FLOAT32_EXACT,
+                           FLOAT32_EXACT).astype(np.float32)
+
+        plane_sign = signed(self.params.get("plane_neg"), self.planes * k)
+        plane_thr = limit(plane_t)
+        fuse_sign = signed(self.params.get("fuse_neg"), self.fused)
+        fuse_thr = limit(fuse_t)
+        out = np.empty((n * ho * wo, self.IFM_CH, k), np.uint8)
+        group = BITS * k
+        for c in range(self.IFM_CH):
+            acc = windows[:, :, :, c].reshape(-1, taps * BITS) @ conv[c]     # (pixels, (j, m))
+            acc *= plane_sign[c * group:(c + 1) * group]
+            bits = acc >= plane_thr[c * group:(c + 1) * group]
+            signs = bits.astype(np.float32)
+            signs *= 2
+            signs -= 1
+            v = signs @ mix[c]                                               # (pixels, m)
+            v *= fuse_sign[c * k:(c + 1) * k]
+            out[:, c] = v >= fuse_thr[c * k:(c + 1) * k]
+        return out.reshape(n, ho, wo, self.fused)
 
     def render_hls(self) -> HlsSnippet:
         """``bnn::bitplane_conv`` (``bnn/bitplane.hpp``, CONTRACT.md section 5).

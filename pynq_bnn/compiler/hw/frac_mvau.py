@@ -42,6 +42,7 @@ import numpy as np
 from pynq_bnn.compiler.cost import (accumulator, layer_control, memory, threshold_compare,
                                     xnor_popcount)
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
+from pynq_bnn.compiler.kernels import FLOAT32_EXACT, ChannelTable, cached, conv_gemm, pair_shift, split_pairs
 from pynq_bnn.compiler.hw.requantize import channel_function_cpp, channel_function_reference, \
     channel_function_resources, stream_type_for_range
 
@@ -175,6 +176,13 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         window_words = ho * wo * self.mw // lanes
         return max(mvau, words + window_words)
 
+    def binary_macs(self) -> int:
+        """``planes * MW * MH * pixels``: each FRAC2 plane (or the BIPOLAR input) is one
+        XNOR-popcount MAC array (the gate skips none of the work in numpy or hardware)."""
+        ho, wo = self.ofm_dim()
+        planes = 2 if self.in_dtype == "FRAC2" else 1
+        return planes * self.mw * self.OFM_CH * ho * wo
+
     def resources(self, board) -> Resources:
         """Model (:mod:`pynq_bnn.compiler.cost`): per plane ``PE`` XNOR-popcounts of ``SIMD`` lanes
         and accumulators; for FRAC2 the gate comparator and the ``2·m + l`` adder per PE; the
@@ -240,15 +248,165 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
         mask = np.ones_like(acc_m, dtype=bool) if gate is None else acc_m >= np.asarray(gate)
         return acc_m, acc_l, mask, 2 * acc_m + mask * acc_l
 
-    def reference(self, x: np.ndarray) -> np.ndarray:
-        n = np.asarray(x).shape[0]
-        acc = self.accumulate(x)[3]
-        if self.OUT_MODE in _ACT_MODES:
-            acc = channel_function_reference(self.OUT_MODE, self.params, acc, self.out_bias,
-                                             where=self.name)
-        elif self.OUT_MODE != "acc":
+    def reference(self, x: np.ndarray, block_mb: float = 3.0) -> np.ndarray:
+        """Bit-exact output ``(N, *out_shape)`` of a batch of stream codes.
+
+        Same integers as :meth:`accumulate` followed by the output function, computed per
+        block of images of about ``block_mb`` of window matrix (cache-resident):
+
+        * the input is encoded once per pixel (not per tap) as a float32: FRAC2 code ``q`` ->
+          ``m + 2^k l`` (its two ±1 planes, :func:`~pynq_bnn.compiler.kernels.pair_shift`),
+          BIPOLAR bit -> ±1; padded taps are 0, as in :meth:`accumulate`;
+        * one float32 GEMM of the windows with the ±1 weights gives ``acc_M + 2^k acc_L`` per
+          channel (FRAC2), or two channels ``acc_c + 2^k acc_{c+MH/2}`` per column (BIPOLAR):
+          exact, every partial sum being an integer below ``2^24``;
+          :func:`~pynq_bnn.compiler.kernels.split_pairs` recovers both integers;
+        * gate and ``2 acc_M + [acc_M >= G] acc_L`` in float32 (exact integers), then the
+          output function as a per-channel table over ``[-3 MW, 3 MW]``
+          (:class:`~pynq_bnn.compiler.kernels.ChannelTable`, built from
+          :func:`channel_function_reference` itself).
+
+        Falls back to :meth:`accumulate` where the packing does not fit float32 (``MW`` above
+        ~2,000).
+        """
+        x = np.asarray(x)
+        if x.dtype.kind not in "iu":
+            x = x.astype(np.int64)
+        n = x.shape[0]
+        if self.OUT_MODE not in _ACT_MODES and self.OUT_MODE != "acc":
             raise ValueError(f"{self.name}: OUT_MODE must be acc, thresholds or affine")
-        return acc.reshape((n,) + self.out_shape())
+        shift = pair_shift(self.mw)
+        if not shift or (self.in_dtype == "BIPOLAR" and self.OFM_CH < 2):
+            acc = self.accumulate(x)[3]
+            if self.OUT_MODE in _ACT_MODES:
+                acc = channel_function_reference(self.OUT_MODE, self.params, acc,
+                                                 self.out_bias, where=self.name)
+            return acc.reshape((n,) + self.out_shape())
+        codes = x.reshape((n,) + tuple(self.IFM_DIM) + (self.IFM_CH,))
+        _, encode = self._packed_operands(shift)
+        top = len(encode) - 1
+        if codes.size and (codes.min() < 0 or codes.max() > top):
+            raise ValueError(f"{self.name}: {self.in_dtype} input must hold codes 0..{top}"
+                             if self.in_dtype == "FRAC2" else
+                             f"{self.name}: BIPOLAR input must hold bits 0/1")
+        return self._from_values(lambda a, b: np.take(encode, codes[a:b], mode="clip"), n,
+                                 shift, block_mb)
+
+    def fused_reference(self, producer):
+        """With a FRAC2/BIPOLAR input made by a :class:`Requantize`: that layer's table mapped
+        through this layer's code -> float32 encoding (:meth:`Requantize.mapped_reference`)
+        gives the encoded input in one gather, with no code stream in between. Falls back to
+        the two references whenever the mapping is unavailable (no table, an input outside
+        it, or codes outside ``0..3``)."""
+        shift = pair_shift(self.mw)
+        if producer.kind != "Requantize" or not shift or producer.out_type().kind != \
+                self.in_dtype or (self.in_dtype == "BIPOLAR" and self.OFM_CH < 2) or \
+                self.OUT_MODE not in _ACT_MODES + ("acc",):
+            return None
+
+        def run(x, block_mb: float = 3.0):
+            x = np.asarray(x)
+            _, encode = self._packed_operands(shift)
+            rows = producer.mapped_reference(x, encode)
+            if rows is None:
+                return self.reference(producer.reference(x), block_mb)
+            shape = tuple(self.IFM_DIM) + (self.IFM_CH,)
+            return self._from_values(lambda a, b: rows(a, b).reshape((-1,) + shape),
+                                     x.shape[0], shift, block_mb)
+
+        return run
+
+    def _from_values(self, values, n: int, shift: int, block_mb: float) -> np.ndarray:
+        """Output of ``n`` images whose encoded float32 inputs ``values(start, stop)`` gives
+        per block (see :meth:`reference`)."""
+        weights_t, _ = self._packed_operands(shift)
+        table = self._output_table()
+        ho, wo = self.ofm_dim()
+        step = max(1, int(block_mb * 2 ** 20 // (ho * wo * self.mw * 4)))
+        out = None
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            block = self._block_acc(values(start, stop), weights_t, shift)
+            if table is not None:
+                block = table.lookup_float(block)
+            elif self.OUT_MODE in _ACT_MODES:  # accumulator range too wide for a table
+                block = channel_function_reference(self.OUT_MODE, self.params,
+                                                   block.astype(np.int64), self.out_bias,
+                                                   where=self.name)
+            else:
+                block = block.astype(np.int64)
+            if out is None:
+                out = np.empty((n,) + block.shape[1:], block.dtype)
+            out[start:stop] = block
+        if out is None:
+            out = np.zeros((0,) + self.ofm_dim() + (self.OFM_CH,),
+                           table.dtype if table is not None else np.int64)
+        return out.reshape((n,) + self.out_shape())
+
+    def _packed_operands(self, shift: int) -> tuple:
+        """``(weights_t (MW, cols) float32, code -> float32 value table)`` of the GEMM."""
+        def build():
+            weights = np.asarray(self.params["weights"], dtype=np.int64)
+            if weights.shape != (self.OFM_CH, self.mw):
+                raise ValueError(f"{self.name}: weights must be (OFM_CH, K*K*IFM_CH) = "
+                                 f"{(self.OFM_CH, self.mw)}, got {weights.shape}")
+            if not np.all(np.abs(weights) == 1):
+                raise ValueError(f"{self.name}: weights must be the decoded values -1/+1")
+            weights = weights.astype(np.float32)
+            scale = np.float32(2 ** shift)
+            if self.in_dtype == "FRAC2":  # code q: MSB plane 2(q>>1)-1, LSB plane 2(q&1)-1
+                encode = np.array([-1 - scale, -1 + scale, 1 - scale, 1 + scale], np.float32)
+            elif self.in_dtype == "BIPOLAR":
+                encode = np.array([-1, 1], np.float32)
+                half = (self.OFM_CH + 1) // 2
+                high = np.zeros((half, self.mw), np.float32)
+                high[: self.OFM_CH - half] = weights[half:]
+                weights = weights[:half] + scale * high
+            else:
+                raise ValueError(f"{self.name}: unsupported in_dtype {self.in_dtype!r}")
+            return np.ascontiguousarray(weights.T), encode
+
+        return cached(self, "packed_operands", [self.params["weights"],
+                                                np.array([shift, self.IFM_CH])], build)
+
+    def _output_table(self):
+        """Per-channel table of the output function over the accumulator range, or None."""
+        lo, hi = self.acc_range()
+        if self.OUT_MODE not in _ACT_MODES or not ChannelTable.fits(lo, hi, self.OFM_CH):
+            return None
+        keys = [np.asarray(v) for _, v in sorted(self.params.items()) if _ != "weights"]
+
+        def build():
+            return ChannelTable(
+                lambda grid: channel_function_reference(self.OUT_MODE, self.params, grid,
+                                                        self.out_bias, where=self.name),
+                lo, hi, self.OFM_CH)
+
+        return cached(self, "output_table", keys + [np.array([lo, hi, self.out_bias])], build)
+
+    def _block_acc(self, values: np.ndarray, weights_t: np.ndarray, shift: int) -> np.ndarray:
+        """``acc`` (float32 integers) ``(n, Ho, Wo, OFM_CH)`` of a block of encoded inputs."""
+        n, h, w, c = values.shape
+        p = self.PAD
+        padded = np.empty((n, h + 2 * p, w + 2 * p, c), np.float32)
+        if p:
+            padded[:, :p] = padded[:, -p:] = padded[:, :, :p] = padded[:, :, -p:] = 0
+        padded[:, p:p + h, p:p + w] = values
+        ho, wo = self.ofm_dim()
+        packed = conv_gemm(padded, weights_t, self.K, self.STRIDE, (ho, wo))
+        low, high = split_pairs(packed, shift)
+        if self.in_dtype == "FRAC2":  # low = acc_M, high = acc_L
+            gate = self.params.get("gate")
+            if gate is not None:  # integer acc_M >= g  <=>  acc_M >= ceil(g): exact in float32
+                gate = np.ceil(np.asarray(gate, dtype=np.float64))
+                gate = np.clip(gate, -FLOAT32_EXACT, FLOAT32_EXACT).astype(np.float32)
+                high *= low >= np.broadcast_to(gate, (self.OFM_CH,))
+            low *= 2
+            low += high
+            acc = low
+        else:  # low = channels [0, half), high = channels [half, MH)
+            acc = np.concatenate([low, high[:, : self.OFM_CH - low.shape[1]]], axis=1)
+        return acc.reshape(n, ho, wo, self.OFM_CH)
 
     def lsb_fraction(self, x: np.ndarray) -> float:
         """Fraction of outputs whose gate opens (FracBNN's W/A = 1/(1 + fraction))."""

@@ -30,6 +30,7 @@ from pynq_bnn.compiler.cost import accumulator, int_mac, layer_control, memory, 
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
 from pynq_bnn.compiler.hw.frac_mvau import conv_windows, divisors
 from pynq_bnn.compiler.hw.requantize import apply_thresholds
+from pynq_bnn.compiler.kernels import FLOAT32_EXACT
 
 __all__ = ["LABBinarize", "decode_stream"]
 
@@ -126,9 +127,58 @@ class LABBinarize(HWLayer, kind="LABBinarize"):
         return np.einsum("nhwtc,ct->nhwc", win, kernel)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
+        """BIPOLAR output bits (uint8) of a batch; see :meth:`_float_reference` for the fast
+        exact path and :meth:`accumulate` for the integer definition it equals."""
+        fast = self._float_reference(np.asarray(x))
+        if fast is not None:
+            return fast
         acc = self.accumulate(x)
         thresholds = np.asarray(self.params["thresholds"], dtype=np.int64).reshape(self.CH, 1)
         return apply_thresholds(acc, thresholds, self.params.get("direction"))
+
+    def _float_reference(self, x: np.ndarray):
+        """The same bits with the depthwise MAC as ``K²`` shifted multiply-adds in float32, or
+        None when an accumulator could reach ``2^24`` (then float32 would not be exact).
+
+        Every partial sum is an integer of magnitude at most ``K² max|K_int| max|x|`` < 2^24, so
+        float32 sums are exact in any order; the compare ``d·A >= T`` uses ``T`` clipped to
+        ``±2^24`` (exact, and no accumulator lies beyond it)."""
+        kernel = np.asarray(self.params["kernel"], dtype=np.int64)
+        direction = self.params.get("direction")
+        if kernel.shape != (self.CH, self.K * self.K) or x.dtype.kind not in "iu" or (
+                direction is not None and not np.all(np.abs(np.asarray(direction)) == 1)):
+            return None
+        n = x.shape[0]
+        x = x.reshape((n,) + self.in_shapes()[0])
+        if self.in_dtype == "BIPOLAR":
+            if x.size and (x.min() < 0 or x.max() > 1):
+                raise ValueError("BIPOLAR stream elements must be bits 0/1")
+            values = np.take(np.array([-1, 1], np.float32), x, mode="clip")
+            top = 1
+        else:
+            StreamType.parse(self.in_dtype)
+            top = max(abs(int(x.min())), abs(int(x.max()))) if x.size else 0
+            values = x.astype(np.float32)
+        top = max(top, abs(int(self.PAD_VALUE)))
+        if self.K * self.K * int(np.abs(kernel).max(initial=0)) * top >= FLOAT32_EXACT:
+            return None
+        p = self.PAD
+        if p:
+            values = np.pad(values, ((0, 0), (p, p), (p, p), (0, 0)),
+                            constant_values=np.float32(self.PAD_VALUE))
+        ho, wo = self.ofm_dim()
+        weights = kernel.astype(np.float32)
+        acc = np.zeros((n, ho, wo, self.CH), np.float32)
+        part = np.empty_like(acc)
+        for t in range(self.K * self.K):
+            ky, kx = divmod(t, self.K)
+            np.multiply(values[:, ky:ky + ho, kx:kx + wo, :], weights[:, t], out=part)
+            acc += part
+        if direction is not None:
+            acc *= np.asarray(direction, dtype=np.float32)
+        thresholds = np.asarray(self.params["thresholds"], dtype=np.int64).reshape(self.CH)
+        thresholds = np.clip(thresholds, -FLOAT32_EXACT, FLOAT32_EXACT).astype(np.float32)
+        return (acc >= thresholds).view(np.uint8)
 
     def render_hls(self) -> HlsSnippet:
         """``[widen ->] sliding_window -> depthwise_mac`` (CONTRACT.md section 5, LAB).

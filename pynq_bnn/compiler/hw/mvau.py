@@ -149,6 +149,10 @@ class MVAU(HWLayer, kind="MVAU"):
         """Cycles per image: ``(MH/PE) * (MW/SIMD) * pixels`` (FINN)."""
         return (self.MH // self.PE) * (self.MW // self.SIMD) * self.pixels
 
+    def binary_macs(self) -> int:
+        """``MW * MH * pixels`` for a binary (W1A1) MVAU, else 0."""
+        return self.MW * self.MH * self.pixels if self.is_binary() else 0
+
     def resources(self, board=None) -> Resources:
         """Sum of :mod:`pynq_bnn.compiler.cost` blocks: the MAC array (XNOR-popcount for W1A1,
         conditional negation / MAC otherwise), ``PE`` accumulators, weight memory
@@ -257,6 +261,13 @@ class MVAU(HWLayer, kind="MVAU"):
             acc *= 2
             acc -= (1 if kind == "BIPOLAR" else 3) * weights.sum(axis=1)
         return self.activate(acc).reshape(x.shape[:-1] + (self.MH,))
+
+    def fused_reference(self, producer):
+        """:meth:`conv_reference` for the SlidingWindow feeding this MVAU, else None."""
+        if producer.kind != "SlidingWindow" or len(self.inputs) != 1 or \
+                int(np.prod(producer.out_shape())) != int(np.prod(self.in_shape)):
+            return None
+        return lambda x: self.conv_reference(producer, x)
 
     def conv_reference(self, window, x: np.ndarray, block_mb: float = 2.0) -> np.ndarray:
         """``self.reference(window.reference(x))`` without materializing the window stream.

@@ -34,6 +34,7 @@ from pynq_bnn.compiler.cost import memory, stream_control, threshold_unit
 from pynq_bnn.compiler.hw.affine import affine_resources, apply_piecewise_affine, \
     fit_piecewise_affine
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
+from pynq_bnn.compiler.kernels import ChannelTable, cached, stored_range
 
 __all__ = ["Requantize", "apply_thresholds", "fit_channel_function", "stream_type_for_range",
            "ChannelFunctionError", "AFFINE_MIN_LEVELS", "channel_function_reference",
@@ -262,9 +263,68 @@ class Requantize(HWLayer, kind="Requantize"):
         return act + stream_control(self.PE * out_bits)
 
     def reference(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.int64)[..., self.src()]
+        """``f_c(x[..., src[c]])``: one gather in a per-channel table of the function over the
+        input type's stored range (:class:`~pynq_bnn.compiler.kernels.ChannelTable`, built by
+        :func:`channel_function_reference` itself, so bit-identical); the function directly
+        when the range is too large for a table or an input lies outside it."""
+        x = np.asarray(x)
+        table = self._table()
+        if table is not None and x.dtype.kind in "iu":
+            if self._has_channel_map():
+                x = np.take(x, self.src(), axis=-1)
+            if table.covers(x):
+                return table(x)
+        x = np.asarray(x, dtype=np.int64)
+        if table is None or x.shape[-1] != self.OUT_CH:
+            x = x[..., self.src()]
         return channel_function_reference(self.MODE, self.params, x, self.out_bias, self.in_min,
                                           self.name)
+
+    def mapped_reference(self, x: np.ndarray, values: np.ndarray):
+        """``rows(start, stop) -> values[reference(x[start:stop])]``, one gather per call (the
+        table mapped through ``values``, e.g. a consumer's float encoding of this layer's
+        output codes), or None when there is no table, an input of ``x`` lies outside it, or
+        an output is not an index of ``values``."""
+        x = np.asarray(x)
+        table = self._table()
+        if table is None or x.dtype.kind not in "iu":
+            return None
+        values = np.asarray(values)
+
+        def build():
+            try:
+                return table.mapped(values)
+            except IndexError:
+                return None
+
+        mapped = cached(self, "mapped", [values, table.table], build)
+        if mapped is None:
+            return None
+        if self._has_channel_map():
+            x = np.take(x, self.src(), axis=-1)
+        if not mapped.covers(x):
+            return None
+        return lambda start, stop: mapped(x[start:stop])
+
+    def _table(self):
+        """The cached :class:`ChannelTable` of this layer's function, or None."""
+        lo, hi = stored_range(self.in_types()[0])
+        if not ChannelTable.fits(lo, hi, self.OUT_CH):
+            return None
+        keys = [np.asarray(v) for _, v in sorted(self.params.items())]
+        attrs = np.array([lo, hi, self.out_bias, self.in_min, self.OUT_CH])
+
+        def build():
+            try:
+                return ChannelTable(
+                    lambda grid: channel_function_reference(self.MODE, self.params, grid,
+                                                            self.out_bias, self.in_min,
+                                                            self.name), lo, hi, self.OUT_CH)
+            except ChannelFunctionError:  # e.g. a LUT narrower than the type: no table
+                return None
+
+        return cached(self, "table", keys + [attrs, np.frombuffer(self.MODE.encode(), np.uint8)],
+                      build)
 
     def _has_channel_map(self) -> bool:
         src = self.src()

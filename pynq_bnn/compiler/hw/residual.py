@@ -27,6 +27,7 @@ import numpy as np
 
 from pynq_bnn.compiler.cost import accumulator, stream_control
 from pynq_bnn.compiler.hw.base import Attr, HlsSnippet, HWLayer, Resources, StreamType
+from pynq_bnn.compiler.kernels import sum_dtype
 
 __all__ = ["AddStreams", "type_range"]
 
@@ -93,12 +94,27 @@ class AddStreams(HWLayer, kind="AddStreams"):
                 + stream_control(self.PE * self.out_type().bits))
 
     def reference(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
+        """``sat((a << SHIFT_A) + (b << SHIFT_B))``, computed in the narrowest integer dtype
+        that is exact for any values of the inputs' dtypes (:func:`~pynq_bnn.compiler.kernels.
+        sum_dtype`: int16 for two int8 streams), saturating only where the sum can leave the
+        output range."""
+        a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
             raise ValueError(f"{self.name}: input shapes differ: {a.shape} vs {b.shape}")
+        if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+            a, b = a.astype(np.int64), b.astype(np.int64)
+        dtype = sum_dtype([(a, self.SHIFT_A), (b, self.SHIFT_B)])
+        out = a.astype(dtype)
+        if self.SHIFT_A:
+            out <<= self.SHIFT_A
+        out += (b.astype(dtype) << self.SHIFT_B) if self.SHIFT_B else b
         lo, hi = type_range(self.out_type())
-        return np.clip((a << self.SHIFT_A) + (b << self.SHIFT_B), lo, hi)
+        info = np.iinfo(dtype)
+        if info.min < lo:
+            np.maximum(out, max(lo, int(info.min)), out=out)
+        if info.max > hi:
+            np.minimum(out, min(hi, int(info.max)), out=out)
+        return out
 
     def render_hls(self) -> HlsSnippet:
         """``bnn::add_streams`` (shifts, saturation to ``out_dtype``'s range) and the shortcut
