@@ -7,7 +7,7 @@ A checkpoint is a ``torch.save``-d dict::
     {"format": "pynq_bnn.checkpoint", "version": 1,
      "config": model.config,            # JSON dict: zoo.from_config(config) rebuilds the model
      "state_dict": {...}, "metrics": {...}, "epoch": int,
-     # optional: "optimizer", "scheduler", "history", "train_config",
+     # optional: "optimizer", "scheduler", "history", "train_config", "rng_state",
      #           "compact": True + "packed_weights": {key: {"bits": uint8, "shape": [...]}}}
 
 It only holds tensors and plain Python values, so it loads with ``torch.load(weights_only=True)``
@@ -105,7 +105,8 @@ def _unpack_binary_weights(packed: dict, state_dict: dict, path) -> None:
 
 
 def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, history=None,
-                    compact: bool = False, scheduler=None, train_config: dict = None) -> Path:
+                    compact: bool = False, scheduler=None, train_config: dict = None,
+                    rng_state: dict = None) -> Path:
     """Write a checkpoint of ``model`` atomically (temp file in the same dir + ``os.replace``).
 
     Args:
@@ -117,6 +118,8 @@ def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, h
         history: list of per-epoch metric dicts.
         compact: store binary weights as packed sign bits (see module docstring).
         train_config: JSON-serializable training options (stored for resume / provenance).
+        rng_state: random generator states (:func:`pynq_bnn.train.rng.capture_rng_state`) for a
+            bit-identical resume; ignored when compact.
 
     Returns:
         The path written.
@@ -142,6 +145,8 @@ def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, h
             ckpt["optimizer"] = optimizer.state_dict()
         if scheduler is not None:
             ckpt["scheduler"] = scheduler.state_dict()
+        if rng_state is not None:
+            ckpt["rng_state"] = rng_state
     path = Path(path)
     with atomic_open(path, "wb") as handle:
         torch.save(ckpt, handle)

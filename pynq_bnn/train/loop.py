@@ -2,8 +2,13 @@
 # Copyright (c) 2026 the pynq_bnn developers
 """The pieces of one training run: optimizer groups, LR schedule, one epoch, evaluation.
 
-Loss: ``cross_entropy(logits, y) + model.regularization_loss()`` (e.g. FracBNN's gate-target
-term); the gradient of every binarizer is its surrogate (STE / ApproxSign / technique-specific).
+Loss: ``task_loss(logits, y) + model.regularization_loss()`` (e.g. FracBNN's gate-target term),
+with the task loss of :mod:`pynq_bnn.train.losses` (cross entropy by default); the gradient of
+every binarizer is its surrogate (STE / ApproxSign / technique-specific).
+
+Fast path: ``train_one_epoch`` and ``evaluate_set`` take an optional ``forward`` callable (a
+:class:`pynq_bnn.train.fast.FastForward`: compiled + bf16); without it the model runs eagerly in
+fp32.
 
 Binary latent weights need no extra clipping step here: the ``BinaryWeight`` recipe quantizes
 with Brevitas' ``ClampedBinaryQuant``, whose in-place clamp keeps every latent weight within
@@ -18,9 +23,11 @@ import torch.nn.functional as F
 
 from pynq_bnn.checkpoint import unwrap_model
 from pynq_bnn.eval.metrics import predict_logits
+from pynq_bnn.train.losses import task_loss
 from pynq_bnn.utils.modules import binary_weight_modules
 
-__all__ = ["make_optimizer", "make_scheduler", "train_one_epoch", "evaluate_set"]
+__all__ = ["make_optimizer", "make_scheduler", "train_one_epoch", "evaluate_set",
+           "fast_predict_logits"]
 
 
 def make_optimizer(model: torch.nn.Module, config) -> torch.optim.Optimizer:
@@ -42,9 +49,15 @@ def make_optimizer(model: torch.nn.Module, config) -> torch.optim.Optimizer:
 
 def make_scheduler(optimizer, config, steps_per_epoch: int):
     """Per-batch LR factor over ``epochs × steps_per_epoch`` steps: cosine or linear decay to 0,
-    or constant."""
+    ×0.5 after every 40 epochs (``"halve40"``), or constant. The whole schedule is fixed by
+    ``config.epochs`` up front, so a resumed run continues it exactly."""
     total = max(1, config.epochs * steps_per_epoch)
-    if config.schedule == "cosine":
+    if config.schedule == "halve40":
+        period = 40 * max(1, steps_per_epoch)
+
+        def factor(step):
+            return 0.5 ** (step // period)
+    elif config.schedule == "cosine":
         def factor(step):
             return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
     elif config.schedule == "linear":
@@ -57,11 +70,16 @@ def make_scheduler(optimizer, config, steps_per_epoch: int):
 
 
 def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, progress=False,
-                    desc="train") -> dict:
+                    desc="train", forward=None) -> dict:
     """Run one epoch; returns this rank's ``{"train_loss", "train_acc", "samples", "lr",
-    "time_s"}``."""
+    "time_s"}``.
+
+    Args:
+        forward: callable ``x -> float32 logits`` used instead of ``model(x)`` (the fast path).
+    """
     model.train()
     base = unwrap_model(model)
+    forward = forward if forward is not None else model
     total_loss, correct, seen = 0.0, 0, 0
     start = time.perf_counter()
     batches = loader
@@ -71,8 +89,8 @@ def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, prog
         batches = tqdm(loader, desc=desc, unit="batch", leave=False)
     for x, y in batches:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        logits = model(x)
-        loss = F.cross_entropy(logits, y) + base.regularization_loss().to(device)
+        logits = forward(x)
+        loss = task_loss(config.loss, logits, y) + base.regularization_loss().to(device)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -89,12 +107,41 @@ def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, prog
             "time_s": time.perf_counter() - start}
 
 
-def evaluate_set(model, imageset, *, device, batch_size=500, progress=False, desc="eval") -> dict:
-    """Loss and top-1 accuracy of the (unwrapped) model in eval mode on a whole ImageSet."""
+def evaluate_set(model, imageset, *, device, batch_size=500, progress=False, desc="eval",
+                 forward=None) -> dict:
+    """Loss (cross entropy) and top-1 accuracy of the (unwrapped) model in eval mode on a whole
+    ImageSet; with ``forward`` (the fast path) instead of the eager fp32 model."""
     base = unwrap_model(model)
-    logits = predict_logits(base, imageset.images, batch_size=batch_size, device=device,
-                            progress=progress, desc=desc)
+    if forward is None:
+        logits = predict_logits(base, imageset.images, batch_size=batch_size, device=device,
+                                progress=progress, desc=desc)
+    else:
+        logits = fast_predict_logits(base, forward, imageset.images, batch_size=batch_size,
+                                     device=device)
     labels = torch.from_numpy(imageset.labels.astype(np.int64))
     loss = float(F.cross_entropy(torch.from_numpy(logits), labels)) if len(labels) else 0.0
     acc = float((logits.argmax(1) == imageset.labels).mean()) if len(labels) else 0.0
     return {"loss": loss, "acc": acc}
+
+
+@torch.no_grad()
+def fast_predict_logits(model, forward, images: np.ndarray, *, batch_size: int = 500,
+                        device="cpu") -> np.ndarray:
+    """Logits of ``forward`` (eval mode) on uint8 ``images``; the last batch is padded to
+    ``batch_size`` (by repeating its first image) so the compiled graph sees one shape only.
+
+    Padding cannot change the real rows: in eval mode every layer acts on each image alone.
+    """
+    from pynq_bnn import zoo
+
+    model.eval()
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        x = zoo.to_model_input(images[start:start + batch_size]).to(device)
+        real = len(x)
+        if real < batch_size and len(images) > batch_size:
+            x = torch.cat([x, x[:1].expand(batch_size - real, *x.shape[1:])])
+        outputs.append(forward(x)[:real].float().cpu())
+    if not outputs:
+        return np.zeros((0, getattr(model, "num_classes", 0)), dtype=np.float32)
+    return torch.cat(outputs).numpy()

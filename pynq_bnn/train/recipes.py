@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026 the pynq_bnn developers
+"""Published training recipes as presets of :class:`~pynq_bnn.train.config.TrainConfig`.
+
+``python -m pynq_bnn.train --recipe NAME ...`` (or ``train(..., recipe=NAME)``) fills every option
+not given explicitly with the recipe's value; explicit options still win (e.g. a shorter run may
+replace the recipe's schedule with ``--schedule cosine``: see the notes of each recipe).
+
+``bnn-pynq`` — the Brevitas ``bnn_pynq`` example trainer that produced the BNN-PYNQ / FINN
+reference models (CNV-W1A1 84.22 %, LFC-W1A1 98.88 %). Source: Xilinx/brevitas,
+``src/brevitas_examples/bnn_pynq/bnn_pynq_train.py`` (argument defaults) and ``trainer.py``
+(training loop): Adam, lr 0.02, no weight decay, batch 100, the squared hinge loss on ±1 one-hot
+targets (``losses.py``: ``mean(max(0, 1 − t·y)²)``), no scheduler object ("FIXED") but the LR
+halved after every 40th epoch, 1000 epochs, latent weights clipped to [−1, 1] after each step
+(here: the quantizer's in-place clamp), CIFAR-10 augmented with random crop (pad 4) + horizontal
+flip, MNIST not augmented. The reference's 1000 epochs are out of reach on a CPU; with a budget
+of tens of epochs the halving schedule would barely decay, so short runs should override it with
+``--schedule cosine`` (same optimizer, LR, loss and batch; the decay compressed into the budget).
+"""
+__all__ = ["RECIPES", "recipe_options", "list_recipes"]
+
+_BNN_PYNQ = dict(optimizer="adam", lr=0.02, weight_decay=0.0, batch_size=100,
+                 schedule="halve40", loss="sqr_hinge")
+
+RECIPES = {
+    "bnn-pynq": {
+        "cifar10": {**_BNN_PYNQ, "augment": True},
+        "mnist": {**_BNN_PYNQ, "augment": False},
+    },
+}
+
+
+def list_recipes() -> list:
+    """Names of the recipes (for the CLI help)."""
+    return sorted(RECIPES)
+
+
+def recipe_options(name: str, dataset: str) -> dict:
+    """Training options of recipe ``name`` for ``dataset``.
+
+    Raises:
+        ValueError: unknown recipe, or the recipe has no setting for this dataset.
+    """
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; available: {', '.join(list_recipes())}")
+    per_dataset = RECIPES[name]
+    if dataset not in per_dataset:
+        raise ValueError(f"recipe {name!r} is defined for {sorted(per_dataset)}, not {dataset!r}")
+    return dict(per_dataset[dataset])
