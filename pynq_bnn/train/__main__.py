@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "once, after the last epoch")
     parser.add_argument("--threads", type=int,
                         help="torch CPU threads (default: half the usable CPUs, at least 1)")
+    parser.add_argument("--real-weight-epochs", type=int,
+                        help="FracBNN two-step training: the first N epochs with real-valued "
+                             "weights (recipe fracbnn: half of --epochs)")
+    parser.add_argument("--teacher", help="teacher checkpoint: adds ReActNet's distributional "
+                        "knowledge-distillation loss")
+    parser.add_argument("--kd-weight", type=float,
+                        help="share of the KD loss when --teacher is given (default 1: KD only)")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
     parser.add_argument("--verbose", action="store_true")
     return parser
@@ -106,7 +113,8 @@ def main(argv=None) -> int:
             limit_train=args.limit_train, val_count=args.val_count, seed=args.seed,
             num_threads=args.threads if args.threads is not None else args.num_workers,
             recipe=args.recipe, loss=args.loss, fast=args.fast,
-            eval_every=args.eval_every).items() if v is not None}
+            eval_every=args.eval_every, real_weight_epochs=args.real_weight_epochs,
+            teacher=args.teacher, kd_weight=args.kd_weight).items() if v is not None}
         result = train(args.model, train_set, test_set=test_set, out=args.out,
                        resume=args.resume, compact_out=args.compact_out,
                        progress=not args.no_progress, device=ctx.device,

@@ -34,7 +34,9 @@ from pynq_bnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoin
 from pynq_bnn.train.config import TrainConfig, resolve_config
 from pynq_bnn.train.distributed import current_context
 from pynq_bnn.train.fast import FastForward, default_num_threads, fast_path_default
-from pynq_bnn.train.loop import evaluate_set, make_optimizer, make_scheduler, train_one_epoch
+from pynq_bnn.train.loop import (evaluate_set, make_optimizer, make_scheduler, set_binary_weights,
+                                 switch_to_binary_weights, train_one_epoch)
+from pynq_bnn.utils.modules import binary_weight_modules
 from pynq_bnn.train.rng import capture_rng_state, restore_rng_state
 from pynq_bnn.utils.atomic import atomic_write_json
 
@@ -113,6 +115,20 @@ def _use_fast_path(config, ctx, total_steps: int) -> bool:
     return bool(config.fast)
 
 
+def _load_teacher(path, device, module):
+    """The KD teacher in eval mode, frozen: the given module, or loaded from checkpoint ``path``."""
+    if module is None and path is None:
+        return None
+    if module is None:
+        from pynq_bnn.checkpoint import load_model
+
+        module, _ = load_model(path)
+    module.to(device).eval()
+    for param in module.parameters():
+        param.requires_grad_(False)
+    return module
+
+
 def _check_resume_schedule(ckpt: dict, config) -> None:
     stored = (ckpt.get("train_config") or {}).get("epochs")
     if stored is not None and int(stored) != config.epochs:
@@ -134,7 +150,7 @@ def _restore_rng(ckpt: dict, path) -> None:
 
 def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=None,
           compact_out=None, progress: bool = True, device=None, model_options: dict = None,
-          **options) -> TrainResult:
+          teacher_model: torch.nn.Module = None, **options) -> TrainResult:
     """Train ``model`` on ``train_set``; see the module docstring for the files written.
 
     Args:
@@ -154,6 +170,8 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
         progress: tqdm progress bars (rank 0 only).
         device: ``"cpu"`` / ``"cuda"`` / ``None`` (CUDA when available).
         model_options: keyword options of the preset when ``model`` is a name.
+        teacher_model: a teacher model for the distributional KD loss (instead of the
+            ``teacher`` checkpoint option; not stored in checkpoints).
         **options: fields of :class:`~pynq_bnn.train.config.TrainConfig` (``epochs``, ``lr``...).
 
     Returns:
@@ -183,6 +201,8 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
     steps_per_epoch = len(loader)
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
+    binary_layers = list(binary_weight_modules(model).values())
+    teacher = _load_teacher(config.teacher, ctx.device, teacher_model)
     history, start_epoch = [], 0
     if resume_ckpt is not None:
         model.load_state_dict(resume_ckpt["state_dict"], strict=True)
@@ -207,19 +227,29 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
     paths = artifact_paths(out) if out is not None else {}
     has_val = val_set is not None and len(val_set) > 0
     best_by = "val_acc" if has_val else "train_acc"
-    best = max((r[best_by] for r in history if r.get(best_by) is not None), default=-1.0)
+    best = max((r[best_by] for r in history
+                if r.get(best_by) is not None and not r.get("real_weights")), default=-1.0)
     result = TrainResult(model=model, history=history, metrics={}, files=paths)
     if resume_ckpt is not None:
         _restore_rng(resume_ckpt, resume)
     for epoch in range(start_epoch, config.epochs):
         last = epoch + 1 == config.epochs
+        real_weights = epoch < config.real_weight_epochs
+        if config.real_weight_epochs and epoch == config.real_weight_epochs:
+            log.info("epoch %d: FracBNN step 2, binary weights from here on", epoch + 1)
+            switch_to_binary_weights(binary_layers, optimizer, config)
+        else:
+            set_binary_weights(binary_layers, not real_weights)
         loader.set_epoch(epoch)
         stats = train_one_epoch(net, loader, optimizer, scheduler, device=ctx.device,
                                 config=config, progress=progress and ctx.is_main,
-                                desc=f"epoch {epoch + 1}/{config.epochs}", forward=forward)
+                                desc=f"epoch {epoch + 1}/{config.epochs}", forward=forward,
+                                teacher=teacher)
         stats = _reduce_train_stats(stats, ctx)
         row = {"epoch": epoch + 1, **{k: stats[k] for k in ("train_loss", "train_acc", "lr",
                                                             "time_s")}}
+        if real_weights:
+            row["real_weights"] = True
         if ctx.is_main:
             evaluated = {}
             if has_val and (last or (epoch + 1) % config.eval_every == 0):
@@ -234,11 +264,13 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
             if last:
                 row["final_eval"] = "fp32 eager"
             history.append(row)
-            score = row.get(best_by)
+            # a real-weight (step 1) model is not the deployable one: never the best checkpoint
+            score = None if real_weights else row.get(best_by)
             metrics = {**row, "best_by": best_by}
             log.info("epoch %d/%d  %s", epoch + 1, config.epochs,
                      "  ".join(f"{k} {v:.4f}" for k, v in row.items()
-                               if k not in ("epoch", "lr", "time_s", "final_eval")) +
+                               if k not in ("epoch", "lr", "time_s", "final_eval",
+                                            "real_weights")) +
                      f"  lr {row['lr']:.2e}  ({row['time_s']:.1f} s)")
             if out is not None:
                 saved = dict(metrics=metrics, epoch=epoch + 1, optimizer=optimizer,

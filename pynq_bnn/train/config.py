@@ -65,6 +65,16 @@ class TrainConfig:
             the BinaryNet / Brevitas bnn_pynq loss).
         recipe: name of a published recipe whose options fill the ones not given
             (:data:`pynq_bnn.train.recipes.RECIPES`).
+        real_weight_epochs: FracBNN's two-step training: the first N epochs run with binary
+            activations and *real-valued* weights (the binary weight quantizers disabled), then
+            binary weights; at the switch the optimizer state restarts (a fresh Adam, as the
+            source's second run), the weight decay becomes ``final_weight_decay`` and the LR
+            schedule restarts over the remaining epochs. 0 (default): one phase.
+        final_weight_decay: weight decay of the second phase (``None``: unchanged).
+        teacher: checkpoint of a full-precision (or any) teacher: adds the distributional KD loss
+            of :func:`pynq_bnn.train.losses.distribution_loss` (ReActNet).
+        kd_weight: loss = ``kd_weight · KD + (1 − kd_weight) · task loss`` when a teacher is set
+            (ReActNet: 1, the distributional loss alone).
     """
 
     epochs: int = 10
@@ -82,6 +92,10 @@ class TrainConfig:
     eval_every: int = 1
     loss: str = None
     recipe: str = None
+    real_weight_epochs: int = None
+    final_weight_decay: float = None
+    teacher: str = None
+    kd_weight: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,8 +112,9 @@ def resolve_config(config: TrainConfig, dataset: str) -> TrainConfig:
                          f"{sorted(DATASET_DEFAULTS)}")
     from pynq_bnn.train.recipes import recipe_options
 
-    defaults = {**DATASET_DEFAULTS[dataset], "loss": "ce",
-                **(recipe_options(config.recipe, dataset) if config.recipe else {})}
+    defaults = {**DATASET_DEFAULTS[dataset], "loss": "ce", "real_weight_epochs": 0,
+                **(recipe_options(config.recipe, dataset, config.epochs) if config.recipe
+                   else {})}
     filled = replace(config, **{f.name: defaults[f.name] for f in fields(config)
                                 if getattr(config, f.name) is None and f.name in defaults})
     if filled.optimizer not in OPTIMIZERS:
@@ -108,6 +123,12 @@ def resolve_config(config: TrainConfig, dataset: str) -> TrainConfig:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {filled.schedule!r}")
     if filled.loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {filled.loss!r}")
+    if filled.real_weight_epochs < 0 or (filled.real_weight_epochs
+                                         and filled.real_weight_epochs >= filled.epochs):
+        raise ValueError(f"real_weight_epochs must be in [0, epochs), got "
+                         f"{filled.real_weight_epochs} of {filled.epochs}")
+    if not 0.0 <= filled.kd_weight <= 1.0:
+        raise ValueError(f"kd_weight must be in [0, 1], got {filled.kd_weight}")
     if filled.eval_every < 1 or filled.num_threads < 0:
         raise ValueError(f"eval_every must be >= 1 and num_threads >= 0, got "
                          f"{filled.eval_every}, {filled.num_threads}")

@@ -16,6 +16,20 @@ halved after every 40th epoch, 1000 epochs, latent weights clipped to [−1, 1] 
 flip, MNIST not augmented. The reference's 1000 epochs are out of reach on a CPU; with a budget
 of tens of epochs the halving schedule would barely decay, so short runs should override it with
 ``--schedule cosine`` (same optimizer, LR, loss and batch; the decay compressed into the budget).
+
+``fracbnn`` — FracBNN's two-step training (Zhang et al., "FracBNN: Accurate and FPGA-Efficient
+Binary Neural Networks with Fractional Activations", FPGA 2021; code ychzhang/fracbnn,
+``cifar10.py`` and its README "Two-Step Training"): step 1 trains binary activations with
+floating-point weights, step 2 starts from it with binary weights. Both: Adam lr 1e-3, batch 128,
+cross entropy plus the gate-target term (the model's ``regularization_loss``), crop + flip.
+Step 1: weight decay 1e-5, LR decayed linearly to 0; step 2: weight decay 0 and a fresh
+optimizer. The source runs 250 + 250 epochs; here ``--epochs`` is split in half
+(``real_weight_epochs = epochs // 2``). Deviations: step 2 uses the same linear decay (the
+source's fine-tuning script uses ×0.1 steps at epochs 100/150/200 of 250), and weight decay never
+touches BatchNorm/scale parameters (project rule, :mod:`pynq_bnn.train.config`).
+
+Knowledge distillation (any recipe): ``--teacher CKPT`` adds ReActNet's distributional loss
+(:func:`pynq_bnn.train.losses.distribution_loss`).
 """
 __all__ = ["RECIPES", "recipe_options", "list_recipes"]
 
@@ -27,6 +41,11 @@ RECIPES = {
         "cifar10": {**_BNN_PYNQ, "augment": True},
         "mnist": {**_BNN_PYNQ, "augment": False},
     },
+    "fracbnn": {
+        "cifar10": dict(optimizer="adam", lr=1e-3, weight_decay=1e-5, final_weight_decay=0.0,
+                        batch_size=128, schedule="linear", loss="ce", augment=True,
+                        real_weight_epochs="half"),
+    },
 }
 
 
@@ -35,8 +54,9 @@ def list_recipes() -> list:
     return sorted(RECIPES)
 
 
-def recipe_options(name: str, dataset: str) -> dict:
-    """Training options of recipe ``name`` for ``dataset``.
+def recipe_options(name: str, dataset: str, epochs: int = None) -> dict:
+    """Training options of recipe ``name`` for ``dataset`` (``epochs``: the run's length, for
+    options defined as a share of it).
 
     Raises:
         ValueError: unknown recipe, or the recipe has no setting for this dataset.
@@ -46,4 +66,7 @@ def recipe_options(name: str, dataset: str) -> dict:
     per_dataset = RECIPES[name]
     if dataset not in per_dataset:
         raise ValueError(f"recipe {name!r} is defined for {sorted(per_dataset)}, not {dataset!r}")
-    return dict(per_dataset[dataset])
+    options = dict(per_dataset[dataset])
+    if options.get("real_weight_epochs") == "half":
+        options["real_weight_epochs"] = (epochs or 0) // 2
+    return options
