@@ -14,6 +14,7 @@ Binary latent weights need no extra clipping step here: the ``BinaryWeight`` rec
 with Brevitas' ``ClampedBinaryQuant``, whose in-place clamp keeps every latent weight within
 ``±scale`` at each forward pass (BinaryConnect-style clipping, Courbariaux et al. 2015).
 """
+import logging
 import math
 import time
 
@@ -25,6 +26,8 @@ from pynq_bnn.checkpoint import unwrap_model
 from pynq_bnn.eval.metrics import predict_logits
 from pynq_bnn.train.losses import distribution_loss, task_loss
 from pynq_bnn.utils.modules import binary_weight_modules
+
+log = logging.getLogger(__name__)
 
 __all__ = ["make_optimizer", "make_scheduler", "train_one_epoch", "evaluate_set",
            "fast_predict_logits", "set_binary_weights", "switch_to_binary_weights"]
@@ -133,7 +136,8 @@ def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, prog
         from tqdm.auto import tqdm
 
         batches = tqdm(loader, desc=desc, unit="batch", leave=False)
-    for x, y in batches:
+    report_every = max(1, len(loader) // 10)  # without progress bars: a log line per ~10 %
+    for step, (x, y) in enumerate(batches, 1):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         logits = forward(x)
         loss = _loss(config, logits, y, x, teacher) + base.regularization_loss().to(device)
@@ -148,6 +152,9 @@ def train_one_epoch(model, loader, optimizer, scheduler, *, device, config, prog
         seen += len(y)
         if progress:
             batches.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
+        elif step % report_every == 0 and step < len(loader):
+            log.info("%s: step %d/%d  loss %.4f  acc %.4f  %.0f img/s", desc, step, len(loader),
+                     total_loss / seen, correct / seen, seen / (time.perf_counter() - start))
     return {"train_loss": total_loss / max(seen, 1), "train_acc": correct / max(seen, 1),
             "samples": seen, "lr": optimizer.param_groups[0]["lr"],
             "time_s": time.perf_counter() - start}
