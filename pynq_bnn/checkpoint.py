@@ -263,7 +263,7 @@ def pretrained_path(name: str) -> Path:
 
 
 def ship_checkpoint(source, name: str, *, command: str, test_accuracy: float = None,
-                    pretrained_dir=None) -> dict:
+                    pretrained_dir=None, hours: float = None) -> dict:
     """Copy a compact checkpoint to ``<pretrained_dir>/<name>.pt`` and record it in the manifest.
 
     The manifest entry gets the file's sha256, the dataset (from the model config), the epochs and
@@ -277,6 +277,7 @@ def ship_checkpoint(source, name: str, *, command: str, test_accuracy: float = N
         command: the command that trained it (provenance, shown in the README).
         test_accuracy: override the accuracy taken from the checkpoint metrics.
         pretrained_dir: default ``pynq_bnn/zoo/pretrained``.
+        hours: wall-clock training time to record (provenance; omitted when ``None``).
 
     Returns:
         The manifest entry.
@@ -300,6 +301,8 @@ def ship_checkpoint(source, name: str, *, command: str, test_accuracy: float = N
     entry = {"file": f"{name}.pt", "sha256": hashlib.sha256(data).hexdigest(),
              "dataset": ckpt["config"].get("dataset"), "test_accuracy": float(accuracy),
              "epochs": int(ckpt["epoch"]), "command": command}
+    if hours is not None:
+        entry["hours"] = round(float(hours), 2)
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() \
         else {}
