@@ -36,9 +36,9 @@ from pynq_bnn.train.distributed import current_context
 from pynq_bnn.train.fast import FastForward, default_num_threads, fast_path_default
 from pynq_bnn.train.loop import (evaluate_set, make_optimizer, make_scheduler, set_binary_weights,
                                  switch_to_binary_weights, train_one_epoch)
-from pynq_bnn.utils.modules import binary_weight_modules
 from pynq_bnn.train.rng import capture_rng_state, restore_rng_state
 from pynq_bnn.utils.atomic import atomic_write_json
+from pynq_bnn.utils.modules import binary_weight_modules
 
 __all__ = ["train", "TrainResult", "artifact_paths"]
 
