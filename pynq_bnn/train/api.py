@@ -33,7 +33,8 @@ import torch.distributed as dist
 from pynq_bnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from pynq_bnn.train.config import TrainConfig, resolve_config
 from pynq_bnn.train.distributed import current_context
-from pynq_bnn.train.fast import FastForward, default_num_threads, fast_path_default
+from pynq_bnn.train.fast import (FastForward, bf16_supported, default_num_threads,
+                                 fast_path_default)
 from pynq_bnn.train.loop import (evaluate_set, make_optimizer, make_scheduler, set_binary_weights,
                                  switch_to_binary_weights, train_one_epoch)
 from pynq_bnn.train.rng import capture_rng_state, restore_rng_state
@@ -217,7 +218,8 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
         ids = [ctx.device.index] if ctx.device.type == "cuda" else None
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
     use_fast = _use_fast_path(config, ctx, config.epochs * steps_per_epoch)
-    forward = FastForward(model, ctx.device) if use_fast else None
+    # forced on where bf16 is slow (old CPUs): compile only
+    forward = FastForward(model, ctx.device, bf16=bf16_supported(ctx.device)) if use_fast else None
     train_config = {**config.to_dict(), "steps_per_epoch": steps_per_epoch, "world_size": world,
                     "train_images": len(train_set), "val_images": len(val_set) if val_set else 0,
                     "fast_path": use_fast, "threads": torch.get_num_threads()}
