@@ -24,7 +24,7 @@ def mnist(data_dir):
 
 
 def test_resume_with_dropout_is_bit_identical(tmp_path, mnist, monkeypatch):
-    options = dict(epochs=3, val_count=100, limit_train=200, batch_size=50, fast=False,
+    options = dict(epochs=2, val_count=50, limit_train=150, batch_size=50, fast=False,
                    model_options=DROPOUT, progress=False, seed=5)
     full = train("lfc", mnist[0], out=tmp_path / "full.pt", **options)
     real_epoch, calls = train_api.train_one_epoch, []
