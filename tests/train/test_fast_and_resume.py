@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 
-from pynq_bnn import zoo
 from pynq_bnn.checkpoint import load_checkpoint
 from pynq_bnn.data import load_dataset
 from pynq_bnn.eval.metrics import predict_logits

@@ -14,7 +14,7 @@ from pynq_bnn.train import TrainConfig, resolve_config, train
 from pynq_bnn.train import api as train_api
 from pynq_bnn.train.__main__ import main as train_main
 from pynq_bnn.train.losses import distribution_loss, squared_hinge_loss
-from pynq_bnn.train.loop import make_optimizer, make_scheduler
+from pynq_bnn.train.loop import make_scheduler
 
 TINY = {"hidden": [64], "dropout": 0.0}
 
