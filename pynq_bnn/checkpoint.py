@@ -7,7 +7,7 @@ A checkpoint is a ``torch.save``-d dict::
     {"format": "pynq_bnn.checkpoint", "version": 1,
      "config": model.config,            # JSON dict: zoo.from_config(config) rebuilds the model
      "state_dict": {...}, "metrics": {...}, "epoch": int,
-     # optional: "optimizer", "scheduler", "history", "train_config",
+     # optional: "optimizer", "scheduler", "history", "train_config", "rng_state",
      #           "compact": True + "packed_weights": {key: {"bits": uint8, "shape": [...]}}}
 
 It only holds tensors and plain Python values, so it loads with ``torch.load(weights_only=True)``
@@ -155,7 +155,8 @@ def _check_config_sizes(config, path, where: str = "config") -> None:
 
 
 def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, history=None,
-                    compact: bool = False, scheduler=None, train_config: dict = None) -> Path:
+                    compact: bool = False, scheduler=None, train_config: dict = None,
+                    rng_state: dict = None) -> Path:
     """Write a checkpoint of ``model`` atomically (temp file in the same dir + ``os.replace``).
 
     Args:
@@ -167,6 +168,8 @@ def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, h
         history: list of per-epoch metric dicts.
         compact: store binary weights as packed sign bits (see module docstring).
         train_config: JSON-serializable training options (stored for resume / provenance).
+        rng_state: random generator states (:func:`pynq_bnn.train.rng.capture_rng_state`) for a
+            bit-identical resume; ignored when compact.
 
     Returns:
         The path written.
@@ -197,6 +200,8 @@ def save_checkpoint(path, model, *, metrics: dict, epoch: int, optimizer=None, h
             ckpt["optimizer"] = optimizer.state_dict()
         if scheduler is not None:
             ckpt["scheduler"] = scheduler.state_dict()
+        if rng_state is not None:
+            ckpt["rng_state"] = rng_state
     path = Path(path)
     with atomic_open(path, "wb") as handle:
         torch.save(ckpt, handle)
@@ -341,7 +346,7 @@ def pretrained_path(name: str) -> Path:
 
 
 def ship_checkpoint(source, name: str, *, command: str, test_accuracy: float = None,
-                    pretrained_dir=None) -> dict:
+                    pretrained_dir=None, hours: float = None) -> dict:
     """Copy a compact checkpoint to ``<pretrained_dir>/<name>.pt`` and record it in the manifest.
 
     The manifest entry gets the file's sha256, the dataset (from the model config), the epochs and
@@ -355,6 +360,7 @@ def ship_checkpoint(source, name: str, *, command: str, test_accuracy: float = N
         command: the command that trained it (provenance, shown in the README).
         test_accuracy: override the accuracy taken from the checkpoint metrics.
         pretrained_dir: default ``pynq_bnn/zoo/pretrained``.
+        hours: wall-clock training time to record (provenance; omitted when ``None``).
 
     Returns:
         The manifest entry.
@@ -378,6 +384,8 @@ def ship_checkpoint(source, name: str, *, command: str, test_accuracy: float = N
     entry = {"file": f"{name}.pt", "sha256": hashlib.sha256(data).hexdigest(),
              "dataset": ckpt["config"].get("dataset"), "test_accuracy": float(accuracy),
              "epochs": int(ckpt["epoch"]), "command": command}
+    if hours is not None:
+        entry["hours"] = round(float(hours), 2)
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() \
         else {}

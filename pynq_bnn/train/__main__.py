@@ -46,6 +46,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--model-option", action="append", default=[], metavar="KEY=JSON",
                         help="preset option, e.g. --model-option act_grad='\"approx_sign\"'")
+    parser.add_argument("--recipe", help="published training recipe filling the options not "
+                        "given (see pynq_bnn.train.recipes), e.g. bnn-pynq")
+    parser.add_argument("--loss", choices=("ce", "sqr_hinge"), help="task loss (default ce)")
+    fast = parser.add_mutually_exclusive_group()
+    fast.add_argument("--fast", dest="fast", action="store_true", default=None,
+                      help="torch.compile + bf16 autocast for training and evaluation (default: "
+                           "on where bf16 is fast and the run has >= 200 steps); the final "
+                           "accuracies are always an fp32 eager evaluation")
+    fast.add_argument("--no-fast", dest="fast", action="store_false",
+                      help="eager fp32 training and evaluation")
+    parser.add_argument("--eval-every", type=int,
+                        help="validate every N epochs (default 1); the test set is evaluated "
+                             "once, after the last epoch")
+    parser.add_argument("--threads", type=int,
+                        help="torch CPU threads (default: half the usable CPUs, at least 1)")
+    parser.add_argument("--real-weight-epochs", type=int,
+                        help="FracBNN two-step training: the first N epochs with real-valued "
+                             "weights (recipe fracbnn: half of --epochs)")
+    parser.add_argument("--teacher", help="teacher checkpoint: adds ReActNet's distributional "
+                        "knowledge-distillation loss")
+    parser.add_argument("--kd-weight", type=float,
+                        help="share of the KD loss when --teacher is given (default 1: KD only)")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
     parser.add_argument("--verbose", action="store_true")
     return parser
@@ -96,7 +118,10 @@ def main(argv=None) -> int:
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
             weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
             limit_train=args.limit_train, val_count=args.val_count, seed=args.seed,
-            num_threads=args.num_workers).items() if v is not None}
+            num_threads=args.threads if args.threads is not None else args.num_workers,
+            recipe=args.recipe, loss=args.loss, fast=args.fast,
+            eval_every=args.eval_every, real_weight_epochs=args.real_weight_epochs,
+            teacher=args.teacher, kd_weight=args.kd_weight).items() if v is not None}
         result = train(args.model, train_set, test_set=test_set, out=args.out,
                        resume=args.resume, compact_out=args.compact_out,
                        progress=not args.no_progress, device=ctx.device,
@@ -118,7 +143,8 @@ def main(argv=None) -> int:
     if ctx.is_main:
         summary = "  ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()
                             if k.endswith("_acc"))
-        print(f"trained {args.model} for {args.epochs} epochs: {summary}; checkpoint {args.out}")
+        print(f"trained {args.model} for {args.epochs} epochs: {summary} (fp32 eager); "
+              f"checkpoint {args.out}")
     return 0
 
 

@@ -6,15 +6,22 @@ One call trains a zoo model (by name or instance) on an :class:`~pynq_bnn.data.I
 the per-dataset defaults of :mod:`pynq_bnn.train.config`, and — when ``out`` is given — writes
 after every epoch, atomically:
 
-* ``out`` — the latest full checkpoint (model + optimizer + scheduler + history, resumable);
-* ``<out stem>.best.pt`` — the checkpoint with the best validation accuracy (test accuracy when
-  there is no validation set; recorded as ``metrics["best_by"]``);
+* ``out`` — the latest full checkpoint (model + optimizer + scheduler + history + every RNG
+  state: resuming from it is bit-identical to the uninterrupted run);
+* ``<out stem>.best.pt`` — the checkpoint with the best validation accuracy (training accuracy
+  when there is no validation set — the test set never selects; recorded as
+  ``metrics["best_by"]``);
 * ``<out stem>.history.json`` and ``<out stem>.curves.png`` — per-epoch loss/accuracy curves;
 * ``compact_out`` (at the end) — the compact checkpoint of the final model (packed weight bits).
 
 Distributed: when a process group is initialized (see :mod:`pynq_bnn.train.distributed`), the
 model is wrapped in ``DistributedDataParallel``, every rank trains on its shard and rank 0 does
 the evaluation and all file writes.
+
+Evaluation: the validation split every ``eval_every`` epochs (on the fast path when it is on),
+the test set once after the last epoch; the last epoch's validation and test numbers — the ones
+reported and stored in the checkpoints — are always an fp32 eager evaluation
+(``metrics["final_eval"] == "fp32 eager"``).
 """
 import logging
 from dataclasses import dataclass, field, fields
@@ -26,8 +33,13 @@ import torch.distributed as dist
 from pynq_bnn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from pynq_bnn.train.config import TrainConfig, resolve_config
 from pynq_bnn.train.distributed import current_context
-from pynq_bnn.train.loop import evaluate_set, make_optimizer, make_scheduler, train_one_epoch
+from pynq_bnn.train.fast import (FastForward, bf16_supported, default_num_threads,
+                                 fast_path_default)
+from pynq_bnn.train.loop import (evaluate_set, make_optimizer, make_scheduler, set_binary_weights,
+                                 switch_to_binary_weights, train_one_epoch)
+from pynq_bnn.train.rng import capture_rng_state, restore_rng_state
 from pynq_bnn.utils.atomic import atomic_write_json
+from pynq_bnn.utils.modules import binary_weight_modules
 
 __all__ = ["train", "TrainResult", "artifact_paths"]
 
@@ -95,34 +107,72 @@ def _reduce_train_stats(stats: dict, ctx) -> dict:
             "samples": int(sums[2])}
 
 
-def _best_metric(row: dict):
-    for key in ("val_acc", "test_acc", "train_acc"):
-        if row.get(key) is not None:
-            return key, row[key]
-    return "train_acc", 0.0
+def _use_fast_path(config, ctx, total_steps: int) -> bool:
+    if config.fast is None:
+        return fast_path_default(ctx.device, total_steps, ctx.distributed)
+    if config.fast and ctx.distributed:
+        log.warning("the fast path (compile + bf16) is not used under DDP: training eagerly")
+        return False
+    return bool(config.fast)
+
+
+def _load_teacher(path, device, module):
+    """The KD teacher in eval mode, frozen: the given module, or loaded from checkpoint ``path``."""
+    if module is None and path is None:
+        return None
+    if module is None:
+        from pynq_bnn.checkpoint import load_model
+
+        module, _ = load_model(path)
+    module.to(device).eval()
+    for param in module.parameters():
+        param.requires_grad_(False)
+    return module
+
+
+def _check_resume_schedule(ckpt: dict, config) -> None:
+    stored = (ckpt.get("train_config") or {}).get("epochs")
+    if stored is not None and int(stored) != config.epochs:
+        log.warning("resuming a %s-epoch run with epochs=%d: the LR schedule is re-stretched, "
+                    "so the result differs from an uninterrupted run of either length",
+                    stored, config.epochs)
+
+
+def _restore_rng(ckpt: dict, path) -> None:
+    if "rng_state" not in ckpt:
+        log.warning("%s holds no RNG state (older checkpoint): resumed dropout / random draws "
+                    "differ from an uninterrupted run", path)
+        return
+    try:
+        restore_rng_state(ckpt["rng_state"])
+    except ValueError as err:
+        raise CheckpointError(f"{path}: {err}") from None
 
 
 def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=None,
           compact_out=None, progress: bool = True, device=None, model_options: dict = None,
-          **options) -> TrainResult:
+          teacher_model: torch.nn.Module = None, **options) -> TrainResult:
     """Train ``model`` on ``train_set``; see the module docstring for the files written.
 
     Args:
         model: a preset name (``"lfc"``) or a :class:`pynq_bnn.zoo.BNNModel`.
         train_set: training :class:`~pynq_bnn.data.ImageSet`; ``val_count`` images are split off
             for validation unless ``val_set`` is given.
-        test_set: evaluated after every epoch when given (reported, never used for selection
-            unless there is no validation set).
+        test_set: evaluated once after the last epoch (fp32 eager; reported, never used for
+            selection).
         val_set: explicit validation set (disables the automatic split).
         out: checkpoint path (None: write nothing).
         resume: a full checkpoint written by a previous run with the same options; model,
-            optimizer, LR schedule, epoch and history are restored and training continues up to
-            ``epochs`` (identical to an uninterrupted run; raising ``epochs`` extends the run and
-            re-stretches the remaining schedule). The model config comes from the checkpoint.
+            optimizer, LR schedule, epoch, history and RNG states are restored and training
+            continues up to ``epochs`` (bit-identical to an uninterrupted run; a different
+            ``epochs`` re-stretches the remaining schedule, with a warning). The model config
+            comes from the checkpoint.
         compact_out: also write the final model as a compact checkpoint here.
         progress: tqdm progress bars (rank 0 only).
         device: ``"cpu"`` / ``"cuda"`` / ``None`` (CUDA when available).
         model_options: keyword options of the preset when ``model`` is a name.
+        teacher_model: a teacher model for the distributional KD loss (instead of the
+            ``teacher`` checkpoint option; not stored in checkpoints).
         **options: fields of :class:`~pynq_bnn.train.config.TrainConfig` (``epochs``, ``lr``...).
 
     Returns:
@@ -138,14 +188,13 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
     base_config = TrainConfig(**options)
     model = _build_model(model, model_options, resume_ckpt, base_config.seed)
     config = resolve_config(base_config, model.config.get("dataset"))
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
     if val_set is None and config.val_count > 0:
         train_set, val_set = train_val_split(train_set, config.val_count, config.seed)
     if config.limit_train is not None:
         train_set = train_set.subset(config.limit_train)
     ctx = current_context(device)
     model.to(ctx.device)
+    torch.set_num_threads(config.num_threads or default_num_threads())
     world = ctx.world_size
     drop_last = len(train_set) // world >= config.batch_size
     loader = make_loader(train_set, config.batch_size, shuffle=True, augment=config.augment,
@@ -153,6 +202,8 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
     steps_per_epoch = len(loader)
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
+    binary_layers = list(binary_weight_modules(model).values())
+    teacher = _load_teacher(config.teacher, ctx.device, teacher_model)
     history, start_epoch = [], 0
     if resume_ckpt is not None:
         model.load_state_dict(resume_ckpt["state_dict"], strict=True)
@@ -160,46 +211,79 @@ def train(model, train_set, *, test_set=None, val_set=None, out=None, resume=Non
         scheduler.load_state_dict(resume_ckpt["scheduler"])
         history = list(resume_ckpt["history"])
         start_epoch = int(resume_ckpt["epoch"])
+        _check_resume_schedule(resume_ckpt, config)
         log.info("resuming %s at epoch %d of %d", resume, start_epoch, config.epochs)
     net = model
     if ctx.distributed:
         ids = [ctx.device.index] if ctx.device.type == "cuda" else None
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    use_fast = _use_fast_path(config, ctx, config.epochs * steps_per_epoch)
+    # forced on where bf16 is slow (old CPUs): compile only
+    forward = FastForward(model, ctx.device, bf16=bf16_supported(ctx.device)) if use_fast else None
     train_config = {**config.to_dict(), "steps_per_epoch": steps_per_epoch, "world_size": world,
-                    "train_images": len(train_set), "val_images": len(val_set) if val_set else 0}
+                    "train_images": len(train_set), "val_images": len(val_set) if val_set else 0,
+                    "fast_path": use_fast, "threads": torch.get_num_threads()}
+    log.info("training %s: %d epochs x %d steps, %s, %d torch thread(s)",
+             model.config.get("name", "model"), config.epochs, steps_per_epoch,
+             "fast path (compile + bf16)" if use_fast else "eager fp32", torch.get_num_threads())
     paths = artifact_paths(out) if out is not None else {}
-    best = max((_best_metric(r)[1] for r in history), default=-1.0)
+    has_val = val_set is not None and len(val_set) > 0
+    best_by = "val_acc" if has_val else "train_acc"
+    best = max((r[best_by] for r in history
+                if r.get(best_by) is not None and not r.get("real_weights")), default=-1.0)
     result = TrainResult(model=model, history=history, metrics={}, files=paths)
+    if resume_ckpt is not None:
+        _restore_rng(resume_ckpt, resume)
     for epoch in range(start_epoch, config.epochs):
+        last = epoch + 1 == config.epochs
+        real_weights = epoch < config.real_weight_epochs
+        if config.real_weight_epochs and epoch == config.real_weight_epochs:
+            log.info("epoch %d: FracBNN step 2, binary weights from here on", epoch + 1)
+            switch_to_binary_weights(binary_layers, optimizer, config)
+        else:
+            set_binary_weights(binary_layers, not real_weights)
         loader.set_epoch(epoch)
         stats = train_one_epoch(net, loader, optimizer, scheduler, device=ctx.device,
                                 config=config, progress=progress and ctx.is_main,
-                                desc=f"epoch {epoch + 1}/{config.epochs}")
+                                desc=f"epoch {epoch + 1}/{config.epochs}", forward=forward,
+                                teacher=teacher)
         stats = _reduce_train_stats(stats, ctx)
         row = {"epoch": epoch + 1, **{k: stats[k] for k in ("train_loss", "train_acc", "lr",
                                                             "time_s")}}
+        if real_weights:
+            row["real_weights"] = True
         if ctx.is_main:
-            for name, imageset in (("val", val_set), ("test", test_set)):
-                if imageset is not None and len(imageset):
-                    scores = evaluate_set(model, imageset, device=ctx.device, progress=progress,
-                                          desc=name)
-                    row[f"{name}_loss"], row[f"{name}_acc"] = scores["loss"], scores["acc"]
+            evaluated = {}
+            if has_val and (last or (epoch + 1) % config.eval_every == 0):
+                evaluated["val"] = val_set
+            if last and test_set is not None and len(test_set):
+                evaluated["test"] = test_set
+            for name, imageset in evaluated.items():
+                # the final numbers are fp32 eager: what the exported model reproduces
+                scores = evaluate_set(model, imageset, device=ctx.device, progress=progress,
+                                      desc=name, forward=None if last else forward)
+                row[f"{name}_loss"], row[f"{name}_acc"] = scores["loss"], scores["acc"]
+            if last:
+                row["final_eval"] = "fp32 eager"
             history.append(row)
-            best_by, score = _best_metric(row)
+            # a real-weight (step 1) model is not the deployable one: never the best checkpoint
+            score = None if real_weights else row.get(best_by)
             metrics = {**row, "best_by": best_by}
             log.info("epoch %d/%d  %s", epoch + 1, config.epochs,
                      "  ".join(f"{k} {v:.4f}" for k, v in row.items()
-                               if k not in ("epoch", "lr", "time_s")) +
+                               if k not in ("epoch", "lr", "time_s", "final_eval",
+                                            "real_weights")) +
                      f"  lr {row['lr']:.2e}  ({row['time_s']:.1f} s)")
             if out is not None:
-                save_checkpoint(out, model, metrics=metrics, epoch=epoch + 1, optimizer=optimizer,
-                                scheduler=scheduler, history=history, train_config=train_config)
-                if score > best:
-                    save_checkpoint(paths["best"], model, metrics=metrics, epoch=epoch + 1,
-                                    optimizer=optimizer, scheduler=scheduler, history=history,
-                                    train_config=train_config)
+                saved = dict(metrics=metrics, epoch=epoch + 1, optimizer=optimizer,
+                             scheduler=scheduler, history=history, train_config=train_config,
+                             rng_state=capture_rng_state())
+                save_checkpoint(out, model, **saved)
+                if score is not None and score > best:
+                    save_checkpoint(paths["best"], model, **saved)
                 _write_curves(paths, history, model.config.get("name", "model"))
-            best = max(best, score)
+            if score is not None:
+                best = max(best, score)
             result.metrics = metrics
         else:
             history.append(row)

@@ -126,3 +126,17 @@ def test_resume_refuses_compact_checkpoints(tmp_path, mnist):
           model_options=TINY, progress=False, compact_out=tmp_path / "c.pt")
     with pytest.raises(CheckpointError, match="compact"):
         train("lfc", mnist[0], epochs=2, resume=tmp_path / "c.pt", progress=False)
+
+
+def test_shipping_records_training_hours(tmp_path):
+    from pynq_bnn import zoo
+    from pynq_bnn.checkpoint import save_checkpoint, ship_checkpoint
+
+    model = zoo.build("lfc", **TINY)
+    save_checkpoint(tmp_path / "c.pt", model, metrics={"test_acc": 0.5}, epoch=3, compact=True)
+    entry = ship_checkpoint(tmp_path / "c.pt", "tiny", command="python -m pynq_bnn.train ...",
+                            pretrained_dir=tmp_path / "shipped", hours=1.234)
+    assert entry["hours"] == 1.23 and entry["epochs"] == 3
+    plain = ship_checkpoint(tmp_path / "c.pt", "tiny", command="x",
+                            pretrained_dir=tmp_path / "shipped")
+    assert "hours" not in plain
