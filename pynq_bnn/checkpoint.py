@@ -311,11 +311,9 @@ def pretrained_manifest() -> dict:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from pynq_bnn.utils.fsutil import file_sha256
+
+    return file_sha256(path)
 
 
 def pretrained_path(name: str) -> Path:

@@ -64,15 +64,16 @@ def tree_digest(root, skip=()) -> dict:
     root = Path(root)
     digests = {}
     if root.is_file():
-        return {root.name: _file_sha256(root)}
+        return {root.name: file_sha256(root)}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_file() and not path.is_symlink() and path.name not in skip:
-            digests[rel] = _file_sha256(path)
+            digests[rel] = file_sha256(path)
     return digests
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 hex digest of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -231,14 +231,19 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
             raise ValueError(f"{self.name}: unsupported in_dtype {self.in_dtype!r}")
         return tuple(conv_windows(p, self.K, self.STRIDE, self.PAD, 0) for p in planes)
 
-    def accumulate(self, x: np.ndarray) -> tuple:
-        """``(acc_M, acc_L, mask, acc)`` for a batch; ``acc_L``/``mask`` are None for BIPOLAR."""
+    def _decoded_weights(self) -> np.ndarray:
+        """The ``(OFM_CH, K*K*IFM_CH)`` int64 weights, checked to be decoded -1/+1 values."""
         weights = np.asarray(self.params["weights"], dtype=np.int64)
         if weights.shape != (self.OFM_CH, self.mw):
             raise ValueError(f"{self.name}: weights must be (OFM_CH, K*K*IFM_CH) = "
                              f"{(self.OFM_CH, self.mw)}, got {weights.shape}")
         if not np.all(np.abs(weights) == 1):
             raise ValueError(f"{self.name}: weights must be the decoded values -1/+1")
+        return weights
+
+    def accumulate(self, x: np.ndarray) -> tuple:
+        """``(acc_M, acc_L, mask, acc)`` for a batch; ``acc_L``/``mask`` are None for BIPOLAR."""
+        weights = self._decoded_weights()
         planes = self._planes(np.asarray(x, dtype=np.int64))
         acc_m = _bipolar_matmul(planes[0], weights)
         if len(planes) == 1:
@@ -346,12 +351,7 @@ class FracMVAU(HWLayer, kind="FracMVAU"):
     def _packed_operands(self, shift: int) -> tuple:
         """``(weights_t (MW, cols) float32, code -> float32 value table)`` of the GEMM."""
         def build():
-            weights = np.asarray(self.params["weights"], dtype=np.int64)
-            if weights.shape != (self.OFM_CH, self.mw):
-                raise ValueError(f"{self.name}: weights must be (OFM_CH, K*K*IFM_CH) = "
-                                 f"{(self.OFM_CH, self.mw)}, got {weights.shape}")
-            if not np.all(np.abs(weights) == 1):
-                raise ValueError(f"{self.name}: weights must be the decoded values -1/+1")
+            weights = self._decoded_weights()
             weights = weights.astype(np.float32)
             scale = np.float32(2 ** shift)
             if self.in_dtype == "FRAC2":  # code q: MSB plane 2(q>>1)-1, LSB plane 2(q&1)-1
