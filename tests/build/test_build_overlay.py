@@ -130,3 +130,15 @@ def test_cli_help_lists_steps():
     proc = subprocess.run([sys.executable, str(REPO / "build" / "build_overlay.py"), "--help"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--verify-images" in proc.stdout and "csim" in proc.stdout
+
+
+def test_board_defaults_to_the_presets_own():
+    """fracbnn does not fit a Pynq-Z2 under the calibrated area model: it builds for Ultra96-V2
+    (the FracBNN paper's board) unless --board says otherwise; every other preset for Pynq-Z2."""
+    from pynq_bnn.compiler.build import BuildConfig
+    from pynq_bnn.zoo import list_presets
+
+    boards = {name: BuildConfig(model=name).board for name in list_presets()}
+    assert boards.pop("fracbnn") == "ultra96-v2"
+    assert set(boards.values()) == {"pynq-z2"}
+    assert BuildConfig(model="fracbnn", board="pynq-z1").board == "pynq-z1"
