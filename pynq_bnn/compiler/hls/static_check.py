@@ -81,20 +81,25 @@ def _match_brace(text: str, open_index: int, open_ch: str = "{", close_ch: str =
     raise ValueError(f"unbalanced {open_ch}{close_ch}")
 
 
-def _split_top_level(text: str) -> list:
-    """Split on commas outside (), <> and {}."""
+def _split_outside(text: str, sep: str, opens: str, closes: str) -> list:
+    """Stripped pieces of ``text`` split on ``sep`` where no bracket of ``opens`` is open."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        if ch in "(<{[":
+        if ch in opens:
             depth += 1
-        elif ch in ")>}]":
+        elif ch in closes:
             depth -= 1
-        elif ch == "," and depth == 0:
+        elif ch == sep and depth == 0:
             parts.append(text[start:i].strip())
             start = i + 1
     if text[start:].strip():
         parts.append(text[start:].strip())
     return parts
+
+
+def _split_top_level(text: str) -> list:
+    """Split on commas outside (), <>, {} and []."""
+    return _split_outside(text, ",", "(<{[", ")>}]")
 
 
 def _strip_comments(text: str) -> str:
@@ -166,18 +171,7 @@ def _top_body(top: str) -> tuple:
 def _statements(body: str) -> list:
     """Statements of the top body (';'-terminated, outside braces), preprocessor lines apart."""
     code = "\n".join(line for line in body.splitlines() if not line.strip().startswith("#"))
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(code):
-        if ch in "({":
-            depth += 1
-        elif ch in ")}":
-            depth -= 1
-        elif ch == ";" and depth == 0:
-            out.append(code[start:i].strip())
-            start = i + 1
-    if code[start:].strip():
-        out.append(code[start:].strip())
-    return [s for s in out if s]
+    return [s for s in _split_outside(code, ";", "({", ")}") if s]
 
 
 def _check_top(top: str, funcs: dict, findings: list) -> None:
