@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from pynq_bnn.driver import BNNOverlay
+from pynq_bnn.driver.device_sim import use_simulated_device
 from pynq_bnn.driver.spec import AcceleratorSpec, StreamSpec, save_spec
 
 
@@ -26,6 +28,11 @@ def write_small_package(directory, *, ip_control="ap_ctrl_hs", word_bits=64):
     save_spec(spec, directory)
     (directory / "graph.json").write_text(json.dumps({"note": "not used: accelerator injected"}))
     return spec
+
+
+def random_images(n, seed=0):
+    """``n`` random uint8 NHWC images of the small package's (5, 4, 3) input."""
+    return np.random.default_rng(seed).integers(0, 256, (n, 5, 4, 3), dtype=np.uint8)
 
 
 @pytest.fixture
@@ -48,3 +55,10 @@ def mnist_package(data_dir, package_cache_dir):
     from pynq_bnn.driver.demo import demo_package
 
     return demo_package("mnist", package_cache_dir, data_dir=data_dir)
+
+
+@pytest.fixture
+def overlay(small_package):
+    device = use_simulated_device(accelerator=checksum_accelerator)
+    with BNNOverlay(small_package, device=device, timeout_s=0.2, max_batch=16) as ol:
+        yield ol

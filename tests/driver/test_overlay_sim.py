@@ -13,18 +13,10 @@ from pynq_bnn.driver.device_sim import SimulatedDevice, use_simulated_device
 from pynq_bnn.driver.errors import SimulatedDeviceWarning
 from pynq_bnn.driver.timing import format_benchmark
 
-from .conftest import checksum_accelerator, write_small_package
+from .conftest import checksum_accelerator, write_small_package, random_images
 
 
-@pytest.fixture
-def overlay(small_package):
-    device = use_simulated_device(accelerator=checksum_accelerator)
-    with BNNOverlay(small_package, device=device, timeout_s=0.2, max_batch=16) as ol:
-        yield ol
 
-
-def random_images(n, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, 5, 4, 3), dtype=np.uint8)
 
 
 def test_runs_through_pynq_objects(overlay):

@@ -9,20 +9,12 @@ from pynq_bnn.driver import BNNOverlay, InputError
 from pynq_bnn.driver.device_sim import use_simulated_device
 from pynq_bnn.driver.errors import DMAResetError
 
-from .conftest import checksum_accelerator
+from .conftest import checksum_accelerator, random_images
 
 MM2S_DMASR_ADDRESS = 0x4040_0000 + 0x04
 
 
-@pytest.fixture
-def overlay(small_package):
-    device = use_simulated_device(accelerator=checksum_accelerator)
-    with BNNOverlay(small_package, device=device, timeout_s=0.2, max_batch=16) as ol:
-        yield ol
 
-
-def images(n, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, 5, 4, 3), dtype=np.uint8)
 
 
 def interrupt_status_reads(device, after: int):
@@ -46,9 +38,9 @@ def test_ctrl_c_during_dma_wait_leaves_a_usable_overlay(overlay):
     overlay.device.accelerator.stall = True  # the transfer is in flight when Ctrl-C comes
     restore = interrupt_status_reads(overlay.device, after=3)
     with pytest.raises(KeyboardInterrupt):
-        overlay.predict(images(4))
+        overlay.predict(random_images(4))
     restore()
-    batch = images(6, seed=1)
+    batch = random_images(6, seed=1)
     np.testing.assert_array_equal(overlay.predict(batch), checksum_accelerator(batch))
     assert overlay.recoveries == 1
 
@@ -68,11 +60,11 @@ def test_second_ctrl_c_during_recovery_is_repaired_by_the_next_call(overlay, mon
     overlay.device.accelerator.stall = True
     restore = interrupt_status_reads(overlay.device, after=2)
     with pytest.raises(KeyboardInterrupt):
-        overlay.predict(images(3))
+        overlay.predict(random_images(3))
     restore()
     overlay.device.accelerator.stall = False  # the transfer would have finished
     assert overlay.dma.sendchannel.running is False  # the DMA was left in reset: unusable as is
-    batch = images(4, seed=4)
+    batch = random_images(4, seed=4)
     np.testing.assert_array_equal(overlay.predict(batch), checksum_accelerator(batch))
     assert calls == ["KeyboardInterrupt during a transfer", "an earlier call was interrupted"]
 
@@ -82,10 +74,10 @@ def test_ctrl_c_after_the_accelerator_finished_does_not_reload(overlay, monkeypa
     monkeypatch.setattr(overlay.overlay, "download", lambda *a, **k: downloads.append(1))
     restore = interrupt_status_reads(overlay.device, after=1)
     with pytest.raises(KeyboardInterrupt):
-        overlay.predict(images(2))  # the simulated run completed: the accelerator is idle
+        overlay.predict(random_images(2))  # the simulated run completed: the accelerator is idle
     restore()
     assert downloads == []  # an idle accelerator needs only the DMA reset
-    batch = images(3, seed=2)
+    batch = random_images(3, seed=2)
     np.testing.assert_array_equal(overlay.predict(batch), checksum_accelerator(batch))
 
 
@@ -100,9 +92,9 @@ def test_recovery_frees_buffers_before_reloading_the_bitstream(overlay, monkeypa
     monkeypatch.setattr(overlay.overlay, "download", download)
     overlay.device.accelerator.stall = True
     with pytest.raises(TimeoutError):
-        overlay.predict(images(2))
+        overlay.predict(random_images(2))
     assert seen == [(None, None, {})]  # no live buffer, no transfer pending at the reload
-    batch = images(5, seed=3)
+    batch = random_images(5, seed=3)
     np.testing.assert_array_equal(overlay.predict(batch), checksum_accelerator(batch))
 
 
@@ -110,7 +102,7 @@ def test_dma_reset_has_a_deadline(overlay):
     overlay.device.accelerator.stall = True
     overlay.device.dma.reset_stuck = True
     with pytest.raises(DMAResetError, match="AXI DMA reset did not complete within 0.2 s"):
-        overlay.predict(images(2))
+        overlay.predict(random_images(2))
 
 
 def test_empty_batches(overlay):
